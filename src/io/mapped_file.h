@@ -1,0 +1,31 @@
+#pragma once
+// Read-only memory map of a whole file. Inputs are never written through it.
+#include <cstddef>
+#include <filesystem>
+#include <span>
+
+namespace vlmq::io {
+
+class MappedFile {
+public:
+    MappedFile() = default;
+    explicit MappedFile(const std::filesystem::path& path);
+    ~MappedFile();
+    MappedFile(MappedFile&& other) noexcept;
+    MappedFile& operator=(MappedFile&& other) noexcept;
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    std::span<const std::byte> bytes() const { return {data_, size_}; }
+    size_t size() const { return size_; }
+    const std::filesystem::path& path() const { return path_; }
+
+private:
+    void release();
+
+    std::filesystem::path path_;
+    const std::byte* data_ = nullptr;
+    size_t size_ = 0;
+};
+
+}  // namespace vlmq::io

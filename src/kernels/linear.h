@@ -1,0 +1,24 @@
+#pragma once
+// Matrix products for model code. Weights are a qformat::QMatrix in any format (f32/f16/bf16/int);
+// activations and outputs are fp32, row-major.
+#include <cstdint>
+
+#include "kernels/compute.h"
+#include "qformat/qmatrix.h"
+
+namespace vlmq::kernels {
+
+// y[m, n] = sum_k x[m, k] * W[n, k] (+ bias[n]);  x: [M, K] (row stride ldx), y: [M, N] (row stride ldy),
+// W: N rows x K cols. bias may be null. ldx/ldy of 0 mean K and N.
+void linear(const Compute& c, const float* x, int64_t M, const qformat::QMatrix& w, const float* bias, float* y,
+            int64_t ldx = 0, int64_t ldy = 0);
+
+// C[M, N] = A[M, K] * B[K, N] (+= when accumulate), all fp32 with explicit row strides.
+void matmul_f32(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out, int64_t ldc,
+                int64_t M, int64_t N, int64_t K, bool accumulate = false);
+
+// C[M, N] = A[M, K] * B[N, K]^T, fp32 with explicit row strides.
+void matmul_f32_nt(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out,
+                   int64_t ldc, int64_t M, int64_t N, int64_t K);
+
+}  // namespace vlmq::kernels

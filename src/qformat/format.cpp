@@ -1,0 +1,102 @@
+#include "qformat/format.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "core/error.h"
+
+namespace vlmq::qformat {
+
+std::string Format::name() const {
+    switch (encoding) {
+        case Encoding::F32: return "f32";
+        case Encoding::F16: return "f16";
+        case Encoding::BF16: return "bf16";
+        case Encoding::Int: break;
+    }
+    const std::string group = group_size == 0 ? "row" : fmt::format("g{}", group_size);
+    return fmt::format("int{}_{}_{}", bits, group, symmetric ? "sym" : "aff");
+}
+
+std::optional<Format> Format::parse(std::string_view s) {
+    if (s == "f32") return f32();
+    if (s == "f16") return f16();
+    if (s == "bf16") return bf16();
+    // int<b>_<g<n>|row>_<sym|aff>
+    if (!s.starts_with("int")) return std::nullopt;
+    s.remove_prefix(3);
+    auto parse_int = [](std::string_view t, int& out) {
+        auto r = std::from_chars(t.data(), t.data() + t.size(), out);
+        return r.ec == std::errc() && r.ptr == t.data() + t.size();
+    };
+    const size_t a = s.find('_');
+    if (a == std::string_view::npos) return std::nullopt;
+    const size_t b = s.find('_', a + 1);
+    if (b == std::string_view::npos) return std::nullopt;
+    Format f;
+    f.encoding = Encoding::Int;
+    if (!parse_int(s.substr(0, a), f.bits) || f.bits < 2 || f.bits > 8) return std::nullopt;
+    const std::string_view g = s.substr(a + 1, b - a - 1);
+    if (g == "row") {
+        f.group_size = 0;
+    } else if (!g.starts_with("g") || !parse_int(g.substr(1), f.group_size) || f.group_size <= 0) {
+        return std::nullopt;
+    }
+    const std::string_view k = s.substr(b + 1);
+    if (k == "sym")
+        f.symmetric = true;
+    else if (k == "aff")
+        f.symmetric = false;
+    else
+        return std::nullopt;
+    return f;
+}
+
+Layout layout_of(const Format& f, int64_t rows, int64_t cols) {
+    Layout l;
+    l.rows = rows;
+    l.cols = cols;
+    switch (f.encoding) {
+        case Encoding::F32: l.row_bytes = cols * 4; return l;
+        case Encoding::F16:
+        case Encoding::BF16: l.row_bytes = cols * 2; return l;
+        case Encoding::Int: break;
+    }
+    if (f.bits < 2 || f.bits > 8) fail("format {}: bits must be 2..8", f.name());
+    l.group = f.group_size == 0 ? cols : f.group_size;
+    if (l.group <= 0 || cols % l.group != 0)
+        fail("format {}: group size {} does not divide row length {}", f.name(), l.group, cols);
+    l.groups_per_row = cols / l.group;
+    l.row_bytes = (cols * f.bits + 7) / 8;
+    return l;
+}
+
+int64_t stored_bytes(const Format& f, int64_t rows, int64_t cols) {
+    const Layout l = layout_of(f, rows, cols);
+    int64_t n = l.code_bytes();
+    if (f.is_int()) n += l.scale_count() * 2 * (f.symmetric ? 1 : 2);
+    return n;
+}
+
+double Format::bits_per_weight(int64_t cols) const {
+    if (cols <= 0) return 0;
+    return double(stored_bytes(*this, 1, cols)) * 8.0 / double(cols);
+}
+
+Format fit_group_size(const Format& f, int64_t cols, std::string* note) {
+    if (!f.is_int() || f.group_size == 0 || cols % f.group_size == 0) return f;
+    Format out = f;
+    out.group_size = 0;
+    for (int g : {128, 64, 32})
+        if (g < f.group_size && cols % g == 0) {
+            out.group_size = g;
+            break;
+        }
+    if (note)
+        *note = out.group_size ? fmt::format("group {} -> {} (cols {})", f.group_size, out.group_size, cols)
+                               : fmt::format("group {} -> row (cols {})", f.group_size, cols);
+    return out;
+}
+
+}  // namespace vlmq::qformat

@@ -1,0 +1,44 @@
+#pragma once
+// Shared helpers for the test executables.
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+
+namespace vlmq::test {
+
+// tests/data (bundled copies of the shared assets).
+std::filesystem::path data_dir();
+std::filesystem::path tiny_model_dir();   // tests/data/tiny-fastvlm-a/model
+std::filesystem::path tiny_golden_dir();  // tests/data/tiny-fastvlm-a/golden
+std::filesystem::path tiny_data_dir();    // tests/data/tiny-fastvlm-a/data
+
+// A fresh empty directory under the system temp dir, removed by the destructor.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+// Reads a tensor from a safetensors file as fp32 (F32/F16/BF16) or as int64 (I64/I32).
+std::vector<float> read_f32(const std::filesystem::path& file, const std::string& name,
+                            std::vector<int64_t>* shape = nullptr);
+std::vector<int64_t> read_i64(const std::filesystem::path& file, const std::string& name);
+
+// max |a - b| / max |b|
+double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b);
+
+struct CommandResult {
+    int exit_code = 0;
+    std::string out, err;
+};
+// Runs the built vlmq binary with the given arguments (shell-quoted here).
+CommandResult run_vlmq(const std::vector<std::string>& args);
+
+}  // namespace vlmq::test
