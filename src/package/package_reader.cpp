@@ -1,11 +1,148 @@
 #include "package/package_reader.h"
 
 #include "core/error.h"
+#include "package/package_format.h"
 
 namespace vlmq::package {
 
-std::unique_ptr<model::WeightSource> open_package_weights(const std::filesystem::path& dir) {
-    fail("{}: reading packages is not implemented yet", dir.string());
+namespace fs = std::filesystem;
+
+Package::Package(const fs::path& dir) : dir_(dir) {
+    const fs::path mpath = dir / kManifestName;
+    const std::string where = mpath.string();
+    manifest_ = read_json_file(mpath);
+    if (!manifest_.is_object() || manifest_.value("format", "") != kFormatName)
+        fail("{}: not a vlmq package manifest (missing \"format\": \"{}\")", where, kFormatName);
+    const int64_t version = json_int(manifest_, "version", where);
+    if (version != kFormatVersion)
+        fail("{}: package format version {} is not supported (this vlmq reads version {})", where, version,
+             kFormatVersion);
+    config_ = read_json_file(dir / "config.json");
+    const json& files = json_field(manifest_, "files", where);
+    if (!files.is_array() || files.empty()) fail("{}: 'files' must be a non-empty list", where);
+    for (const auto& f : files) {
+        if (!f.is_string()) fail("{}: 'files' entries must be file names", where);
+        const std::string name = f.get<std::string>();
+        if (name.find('/') != std::string::npos || name.find("..") != std::string::npos)
+            fail("{}: file '{}' lies outside the package", where, name);
+        files_[name] = std::make_unique<io::SafetensorsFile>(dir / name);
+    }
+    const json& ts = json_field(manifest_, "tensors", where);
+    if (!ts.is_object()) fail("{}: 'tensors' must be an object", where);
+    for (auto it = ts.begin(); it != ts.end(); ++it) {
+        const std::string at = where + ": tensor '" + it.key() + "'";
+        PackageTensor t;
+        t.name = it.key();
+        t.component = json_string(*it, "component", at);
+        t.file = json_string(*it, "file", at);
+        if (!files_.count(t.file)) fail("{}: file '{}' is not listed in 'files'", at, t.file);
+        const json& shape = json_field(*it, "shape", at);
+        if (!shape.is_array()) fail("{}: 'shape' must be a list", at);
+        for (const auto& d : shape) {
+            if (!d.is_number_unsigned()) fail("{}: 'shape' must hold non-negative integers", at);
+            t.shape.push_back(d.get<int64_t>());
+        }
+        auto dt = parse_dtype(json_string(*it, "source_dtype", at));
+        if (!dt) fail("{}: unknown source_dtype", at);
+        t.source_dtype = *dt;
+        const std::string fmt = json_string(*it, "format", at);
+        if (fmt == "keep") {
+            t.keep = true;
+        } else {
+            auto f = qformat::Format::parse(fmt);
+            if (!f) fail("{}: unknown format '{}'", at, fmt);
+            t.format = *f;
+        }
+        t.algorithm = it->value("algorithm", "");
+        t.bytes = it->value("bytes", int64_t(0));
+        t.rel_error = it->value("rel_error", 0.0);
+        tensors_[t.name] = t;
+    }
+}
+
+const io::TensorInfo& Package::stored(const PackageTensor& t, const std::string& name, DType dtype,
+                                      const std::vector<int64_t>& shape) const {
+    const io::SafetensorsFile& f = *files_.at(t.file);
+    const io::TensorInfo* info = f.find(name);
+    if (!info) fail("{}: package file {} lacks tensor '{}'", dir_.string(), t.file, name);
+    if (info->dtype != dtype || info->shape != shape)
+        fail("{}: tensor '{}' is stored as {} {}, but the manifest implies {} {}", dir_.string(), name,
+             dtype_name(info->dtype), model::shape_str(info->shape), dtype_name(dtype), model::shape_str(shape));
+    return *info;
+}
+
+std::span<const std::byte> Package::raw(const std::string& name) const {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) fail("{}: no tensor '{}'", dir_.string(), name);
+    const PackageTensor& t = it->second;
+    if (!t.keep) fail("{}: tensor '{}' is stored as {}, not raw", dir_.string(), name, t.format.name());
+    const io::SafetensorsFile& f = *files_.at(t.file);
+    return f.data(stored(t, name, t.source_dtype, t.shape));
+}
+
+std::optional<model::Weight> Package::weight(const std::string& name) const {
+    auto it = tensors_.find(name);
+    if (it == tensors_.end()) return std::nullopt;
+    const PackageTensor& t = it->second;
+    model::Weight w;
+    w.name = name;
+    w.shape = t.shape;
+    w.mat.rows = t.shape.empty() ? 1 : t.shape[0];
+    int64_t numel = 1;
+    for (int64_t d : t.shape) numel *= d;
+    w.mat.cols = w.mat.rows == 0 ? 0 : numel / w.mat.rows;
+    const io::SafetensorsFile& f = *files_.at(t.file);
+    if (t.keep) {
+        switch (t.source_dtype) {
+            case DType::F32: w.mat.fmt = qformat::Format::f32(); break;
+            case DType::F16: w.mat.fmt = qformat::Format::f16(); break;
+            case DType::BF16: w.mat.fmt = qformat::Format::bf16(); break;
+            default:
+                fail("{}: tensor '{}' has dtype {}, expected a floating-point weight", dir_.string(), name,
+                     dtype_name(t.source_dtype));
+        }
+        w.mat.data = f.data(stored(t, name, t.source_dtype, t.shape)).data();
+        return w;
+    }
+    w.mat.fmt = t.format;
+    switch (t.format.encoding) {
+        case qformat::Encoding::F32: w.mat.data = f.data(stored(t, name, DType::F32, t.shape)).data(); return w;
+        case qformat::Encoding::F16: w.mat.data = f.data(stored(t, name, DType::F16, t.shape)).data(); return w;
+        case qformat::Encoding::BF16: w.mat.data = f.data(stored(t, name, DType::BF16, t.shape)).data(); return w;
+        case qformat::Encoding::Int: break;
+    }
+    const qformat::Layout l = qformat::layout_of(t.format, w.mat.rows, w.mat.cols);
+    w.mat.data = f.data(stored(t, name, DType::U8, {l.rows, l.row_bytes})).data();
+    w.mat.scales = reinterpret_cast<const uint16_t*>(
+        f.data(stored(t, scales_name(name), DType::F16, {l.rows, l.groups_per_row})).data());
+    if (!t.format.symmetric)
+        w.mat.biases = reinterpret_cast<const uint16_t*>(
+            f.data(stored(t, biases_name(name), DType::F16, {l.rows, l.groups_per_row})).data());
+    return w;
+}
+
+namespace {
+
+class PackageWeights final : public model::WeightSource {
+public:
+    explicit PackageWeights(const fs::path& dir) : pkg_(dir) {}
+    const json& config() const override { return pkg_.config(); }
+    const fs::path& dir() const override { return pkg_.dir(); }
+    std::vector<std::string> names() const override {
+        std::vector<std::string> out;
+        for (const auto& [n, t] : pkg_.tensors()) out.push_back(n);
+        return out;
+    }
+    std::optional<model::Weight> find(const std::string& name) const override { return pkg_.weight(name); }
+
+private:
+    Package pkg_;
+};
+
+}  // namespace
+
+std::unique_ptr<model::WeightSource> open_package_weights(const fs::path& dir) {
+    return std::make_unique<PackageWeights>(dir);
 }
 
 }  // namespace vlmq::package

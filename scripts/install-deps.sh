@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs vlmq's build dependencies (idempotent). Debian/Ubuntu via apt, macOS via Homebrew.
+set -euo pipefail
+
+if [[ "$(uname)" == "Darwin" ]]; then
+  brew install cmake ninja pkg-config nlohmann-json cli11 fmt utf8proc xxhash googletest google-benchmark stb
+  exit 0
+fi
+
+pkgs=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
+      libutf8proc-dev libxxhash-dev libgtest-dev libbenchmark-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

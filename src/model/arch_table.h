@@ -1,0 +1,53 @@
+#pragma once
+// An architecture's tensor table: ordered rules mapping tensor names to a component and a role.
+// The quantizer reads only this table (plus the config); it knows nothing about any model's internals.
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/json_util.h"
+
+namespace vlmq::model {
+
+enum class TensorRole {
+    Weight,   // a matrix (or conv kernel) the mixing policy may quantize
+    Keep,     // stored exactly as in the source: norms, biases, BN statistics/counters, layer scales
+};
+
+struct ArchRule {
+    std::string pattern;    // ECMAScript regex matched against the full tensor name (regex_search)
+    std::string component;  // e.g. "vision_encoder"
+};
+
+struct ArchTable {
+    std::string name;                     // e.g. "fastvlm"
+    std::vector<std::string> components;  // all component names, in report order
+    std::vector<ArchRule> rules;          // first match wins; a tensor no rule claims is an error
+    std::vector<std::string> keep_patterns;  // names matching these are never quantized
+    // Regex with one capture group giving a tensor's "unit" (e.g. a decoder layer), used for per-unit fallback.
+    std::vector<std::string> unit_patterns;
+};
+
+// Compiled form for repeated lookups.
+class ArchMatcher {
+public:
+    explicit ArchMatcher(ArchTable table);
+    const ArchTable& table() const { return table_; }
+    // The component owning `name`; std::nullopt when no rule matches.
+    std::optional<std::string> component_of(const std::string& name) const;
+    // Keep for non-float dtypes, tensors with fewer than two dims larger than 1, and keep_patterns.
+    TensorRole role_of(const std::string& name, DType dtype, const std::vector<int64_t>& shape) const;
+    // "" when no unit pattern matches.
+    std::string unit_of(const std::string& name) const;
+
+private:
+    ArchTable table_;
+    std::vector<std::regex> rules_, keep_, units_;
+};
+
+// The architecture table for a checkpoint's config.json (by model_type / architectures); fails for unknown ones.
+ArchTable arch_table_for_config(const json& config, const std::string& where);
+
+}  // namespace vlmq::model

@@ -1,0 +1,84 @@
+#include "quant/plan.h"
+
+#include <regex>
+
+#include "core/error.h"
+
+namespace vlmq::quant {
+
+int64_t numel_of(const std::vector<int64_t>& shape) {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+std::pair<int64_t, int64_t> matrix_dims(const std::vector<int64_t>& shape) {
+    if (shape.empty()) return {1, 1};
+    int64_t cols = 1;
+    for (size_t i = 1; i < shape.size(); ++i) cols *= shape[i];
+    return {shape[0], cols};
+}
+
+int64_t PlanEntry::source_bytes() const { return numel_of(tensor.shape) * int64_t(dtype_size(tensor.dtype)); }
+
+int64_t PlanEntry::stored_bytes() const {
+    if (keep) return source_bytes();
+    return qformat::stored_bytes(precision.format, rows, cols);
+}
+
+Plan make_plan(const std::vector<TensorMeta>& tensors, const model::ArchTable& arch, const QuantConfig& config) {
+    const model::ArchMatcher matcher(arch);
+    config.check_components(arch.components, "config");
+    std::vector<std::pair<std::regex, std::string>> reassign;
+    for (const auto& [re, comp] : config.reassign) reassign.emplace_back(std::regex(re), comp);
+    std::vector<std::pair<std::regex, const std::pair<std::string, Precision>*>> overrides;
+    for (const auto& o : config.overrides) overrides.emplace_back(std::regex(o.first), &o);
+
+    Plan plan;
+    plan.components = arch.components;
+    for (const auto& t : tensors) {
+        PlanEntry e;
+        e.tensor = t;
+        std::tie(e.rows, e.cols) = matrix_dims(t.shape);
+        auto comp = matcher.component_of(t.name);
+        for (const auto& [re, c] : reassign)
+            if (std::regex_search(t.name, re)) {
+                comp = c;
+                break;
+            }
+        if (!comp) fail("tensor '{}' is not claimed by any rule of the '{}' architecture table", t.name, arch.name);
+        e.component = *comp;
+        e.unit = matcher.unit_of(t.name);
+
+        if (matcher.role_of(t.name, t.dtype, t.shape) == model::TensorRole::Keep) {
+            e.keep = true;
+            e.why = "never quantized (1-D, norm, bias, BN statistic or layer scale)";
+            plan.entries.push_back(std::move(e));
+            continue;
+        }
+        std::optional<Precision> p;
+        for (const auto& [re, o] : overrides)
+            if (std::regex_search(t.name, re)) {
+                p = o->second;
+                e.why = "override '" + o->first + "'";
+                break;
+            }
+        if (!p) {
+            auto it = config.components.find(e.component);
+            if (it != config.components.end()) {
+                p = it->second;
+                e.why = "component " + e.component;
+            } else {
+                p = Precision{.keep = true};
+                e.why = "component " + e.component + " not in config";
+            }
+        }
+        e.keep = p->keep;
+        e.precision = *p;
+        if (!e.keep) e.precision.format = qformat::fit_group_size(p->format, e.cols, &e.note);
+        plan.entries.push_back(std::move(e));
+    }
+    return plan;
+}
+
+}  // namespace vlmq::quant

@@ -1,0 +1,65 @@
+#pragma once
+// Streams a checkpoint through the mixing plan into a .vlmq package: one tensor at a time, rows in
+// parallel, outputs written at their final offsets, per-tensor error statistics, manifest last; the
+// package directory appears only when complete.
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "io/checkpoint.h"
+#include "kernels/compute.h"
+#include "quant/plan.h"
+#include "quant/quant_config.h"
+
+namespace vlmq::calib {
+class CalibrationStats;
+}
+
+namespace vlmq::quant {
+
+struct TensorReport {
+    const PlanEntry* entry = nullptr;
+    std::string file;            // shard holding it
+    int64_t stored_bytes = 0;
+    double rel_error = 0.0;      // ||w - w_hat||_F / ||w||_F
+    double sqnr_db = INFINITY;   // 10 log10(||w||^2 / ||w - w_hat||^2)
+};
+
+struct ComponentReport {
+    std::string name;
+    int64_t tensors = 0, params = 0, quantized_params = 0;
+    int64_t bytes_before = 0, bytes_after = 0;
+    double bits_per_weight() const { return params ? double(bytes_after) * 8.0 / double(params) : 0.0; }
+    double mean_rel_error = 0.0;  // parameter-weighted over quantized tensors
+    double worst_rel_error = 0.0;
+    std::string worst_tensor;
+};
+
+struct QuantizeReport {
+    Plan plan;
+    std::vector<TensorReport> tensors;
+    std::vector<ComponentReport> components;
+    int64_t params = 0, bytes_before = 0, bytes_after = 0;
+    uint64_t package_bytes = 0;  // all files of the package directory on disk
+    std::string source_hash;
+    double seconds = 0.0;
+};
+
+struct QuantizeOptions {
+    uint64_t max_shard_bytes = 2'000'000'000ull;
+    bool progress = true;
+    const calib::CalibrationStats* stats = nullptr;  // for data-aware rounding algorithms
+    ordered_json extra_manifest;                      // merged into manifest.json (e.g. calibration provenance)
+};
+
+QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig& config,
+                                   const std::filesystem::path& out, const kernels::Compute& compute,
+                                   const QuantizeOptions& options = {});
+
+// XXH3-128 over config.json and every safetensors file, as "xxh3-128:<hex>".
+std::string checkpoint_hash(const io::Checkpoint& ckpt);
+
+std::vector<TensorMeta> checkpoint_tensors(const io::Checkpoint& ckpt);
+
+}  // namespace vlmq::quant

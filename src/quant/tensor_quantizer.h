@@ -1,0 +1,37 @@
+#pragma once
+// Quantizes one plan entry from its source bytes into a package writer, measuring the error.
+#include <cmath>
+#include <span>
+
+#include "io/safetensors.h"
+#include "kernels/compute.h"
+#include "quant/plan.h"
+
+namespace vlmq::calib {
+class CalibrationStats;
+}
+
+namespace vlmq::quant {
+
+struct TensorError {
+    double ref_sq = 0.0;  // sum of w^2
+    double err_sq = 0.0;  // sum of (w - w_hat)^2
+    double rel_error() const { return ref_sq > 0 ? std::sqrt(err_sq / ref_sq) : (err_sq > 0 ? INFINITY : 0.0); }
+    double sqnr_db() const { return err_sq > 0 ? 10.0 * std::log10(ref_sq / err_sq) : INFINITY; }
+};
+
+class TensorQuantizer {
+public:
+    TensorQuantizer(const kernels::Compute& compute, const calib::CalibrationStats* stats)
+        : compute_(compute), stats_(stats) {}
+    TensorError quantize(const PlanEntry& entry, std::span<const std::byte> src, io::SafetensorsWriter& writer) const;
+
+private:
+    const kernels::Compute& compute_;
+    const calib::CalibrationStats* stats_;
+};
+
+// Source rows as fp32 (F32/F16/BF16).
+void source_rows_to_f32(const std::byte* src, DType dtype, int64_t count, float* out);
+
+}  // namespace vlmq::quant

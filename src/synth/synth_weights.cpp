@@ -1,0 +1,100 @@
+#include "synth/synth_weights.h"
+
+#include <cmath>
+
+namespace vlmq::synth {
+
+uint64_t splitmix64(uint64_t& state) {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+float approx_normal(uint64_t bits) {
+    const float sum = float(bits & 0xffff) + float((bits >> 16) & 0xffff) + float((bits >> 32) & 0xffff) +
+                      float(bits >> 48);
+    // mean 2, variance 4/12 (in units of 65536)
+    return (sum * (1.0f / 65536.0f) - 2.0f) * 1.7320508f;
+}
+
+namespace {
+
+uint64_t hash_name(const std::string& s, uint64_t seed) {
+    uint64_t h = 1469598103934665603ull ^ seed;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    uint64_t st = h;
+    return splitmix64(st);
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+WeightGenerator::WeightGenerator(const io::TensorDecl& t, uint64_t seed) : key_(hash_name(t.name, seed)) {
+    rows_ = t.shape.empty() ? 1 : t.shape[0];
+    cols_ = 1;
+    for (size_t i = 1; i < t.shape.size(); ++i) cols_ *= t.shape[i];
+    const std::string& n = t.name;
+    if (ends_with(n, "running_var")) {
+        kind_ = Kind::Variance;
+    } else if (ends_with(n, "running_mean")) {
+        kind_ = Kind::Mean;
+    } else if (ends_with(n, "norm.weight") || ends_with(n, "layernorm.weight") || ends_with(n, "bn.weight")) {
+        kind_ = Kind::Gain;
+    } else if (n.find("layer_scale") != std::string::npos) {
+        kind_ = Kind::Scale;
+    } else if (ends_with(n, ".bias") || t.shape.size() <= 1) {
+        kind_ = Kind::Bias;
+    } else {
+        kind_ = Kind::Matrix;
+        sigma_ = 1.0f / std::sqrt(float(cols_));
+        col_scale_.assign(size_t(cols_), 1.0f);
+        // ~0.5% of input channels carry 8-16x larger weights (the outliers activation-aware methods target).
+        for (int64_t c = 0; c < cols_; ++c) {
+            uint64_t st = key_ ^ (0xc0ffeeull + uint64_t(c) * 0x9e3779b97f4a7c15ull);
+            const uint64_t r = splitmix64(st);
+            if (r % 200 == 0) col_scale_[size_t(c)] = 8.0f + float((r >> 20) % 9);
+        }
+        const bool depthwise = t.shape.size() == 4 && t.shape[1] == 1 && t.shape[2] > 1;
+        const bool folds_identity = n.find("token_mixer.reparam_conv") != std::string::npos ||
+                                    (n.find(".network.") != std::string::npos && ends_with(n, "reparam_conv.weight") &&
+                                     n.find("proj") == std::string::npos && n.find("token_mixer") == std::string::npos);
+        if (depthwise && folds_identity) identity_tap_ = cols_ / 2;
+    }
+}
+
+void WeightGenerator::rows(int64_t row0, int64_t nrows, float* out) const {
+    for (int64_t r = row0; r < row0 + nrows; ++r) {
+        uint64_t st = key_ ^ (uint64_t(r) * 0xd1342543de82ef95ull);
+        float* o = out + (r - row0) * cols_;
+        switch (kind_) {
+            case Kind::Matrix: {
+                const float row_scale = std::exp(0.3f * approx_normal(splitmix64(st))) * sigma_;
+                for (int64_t c = 0; c < cols_; ++c)
+                    o[c] = approx_normal(splitmix64(st)) * row_scale * col_scale_[size_t(c)];
+                if (identity_tap_ >= 0) o[identity_tap_] += 1.0f;
+                break;
+            }
+            case Kind::Gain:
+                for (int64_t c = 0; c < cols_; ++c) o[c] = 1.0f + 0.1f * approx_normal(splitmix64(st));
+                break;
+            case Kind::Bias:
+                for (int64_t c = 0; c < cols_; ++c) o[c] = 0.02f * approx_normal(splitmix64(st));
+                break;
+            case Kind::Scale:
+                for (int64_t c = 0; c < cols_; ++c) o[c] = 0.05f + 0.05f * std::fabs(approx_normal(splitmix64(st)));
+                break;
+            case Kind::Mean:
+                for (int64_t c = 0; c < cols_; ++c) o[c] = 0.1f * approx_normal(splitmix64(st));
+                break;
+            case Kind::Variance:
+                for (int64_t c = 0; c < cols_; ++c) o[c] = 0.5f + 0.5f * std::fabs(approx_normal(splitmix64(st)));
+                break;
+        }
+    }
+}
+
+}  // namespace vlmq::synth
