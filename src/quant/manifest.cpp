@@ -52,7 +52,10 @@ ordered_json build_manifest(const QuantizeReport& report, const QuantConfig& con
         j["shape"] = e.tensor.shape;
         j["source_dtype"] = std::string(dtype_name(e.tensor.dtype));
         j["format"] = e.keep ? std::string("keep") : e.precision.format.name();
-        if (!e.keep && e.precision.format.is_int()) j["algorithm"] = e.precision.algorithm;
+        if (!e.keep && e.precision.format.is_int()) {
+            j["algorithm"] = t.algorithm;
+            if (t.algorithm != e.precision.algorithm) j["algorithm_requested"] = e.precision.algorithm;
+        }
         j["file"] = t.file;
         j["bytes"] = t.stored_bytes;
         j["rel_error"] = t.rel_error;

@@ -155,6 +155,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
             const TensorError err = with_context("quantizing tensor '" + e.tensor.name + "'",
                                                  [&] { return tq.quantize(e, src.bytes(), writer); });
             tr.rel_error = err.rel_error();
+            tr.algorithm = err.algorithm;
             tr.sqnr_db = err.sqnr_db();
             for (const auto& d : stored_decls(e)) tr.stored_bytes += int64_t(writer.tensor_bytes(d.name));
             bar.advance(1, e.tensor.name);

@@ -96,7 +96,9 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
         const int64_t nr = std::min(chunk_rows, e.rows - r0);
         qformat::QMatrixBuffer buf(e.precision.format, nr, e.cols);
         const std::byte* chunk = src.data() + size_t(r0 * e.cols) * esize;
-        rounding::quantize_matrix(compute_, algo, chunk, dtype, buf.mut(), stats_, e.tensor.name);
+        const rounding::Algorithm applied =
+            rounding::quantize_matrix(compute_, algo, chunk, dtype, buf.mut(), stats_, e.tensor.name);
+        if (e.precision.format.is_int()) total.algorithm = rounding::algorithm_name(applied);
         write_matrix_rows(writer, e.tensor.name, buf, r0);
         const TensorError part = measure(compute_, chunk, dtype, buf.view());
         total.ref_sq += part.ref_sq;

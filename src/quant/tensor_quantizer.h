@@ -2,6 +2,7 @@
 // Quantizes one plan entry from its source bytes into a package writer, measuring the error.
 #include <cmath>
 #include <span>
+#include <string>
 
 #include "io/safetensors.h"
 #include "kernels/compute.h"
@@ -16,6 +17,7 @@ namespace vlmq::quant {
 struct TensorError {
     double ref_sq = 0.0;  // sum of w^2
     double err_sq = 0.0;  // sum of (w - w_hat)^2
+    std::string algorithm;  // rounding algorithm actually applied ("" for kept/float tensors)
     double rel_error() const { return ref_sq > 0 ? std::sqrt(err_sq / ref_sq) : (err_sq > 0 ? INFINITY : 0.0); }
     double sqnr_db() const { return err_sq > 0 ? 10.0 * std::log10(ref_sq / err_sq) : INFINITY; }
 };

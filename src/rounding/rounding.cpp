@@ -1,7 +1,10 @@
 #include "rounding/rounding.h"
 
 #include "core/error.h"
+#include "calib/calib_stats.h"
+#include "rounding/gptq.h"
 #include "rounding/rtn.h"
+#include "rounding/weighted.h"
 
 namespace vlmq::rounding {
 
@@ -25,14 +28,23 @@ std::string algorithm_name(Algorithm a) {
 
 bool needs_whole_matrix(Algorithm a) { return a == Algorithm::Gptq || a == Algorithm::Awq; }
 
-void quantize_matrix(const kernels::Compute& c, Algorithm algo, const void* src, DType src_dtype,
-                     const qformat::QMatrixMut& dst, const calib::CalibrationStats* stats,
-                     const std::string& tensor_name) {
-    // Data-aware algorithms arrive with the calibration work; until then (and for float targets) RTN.
-    (void)algo;
-    (void)stats;
-    (void)tensor_name;
+Algorithm quantize_matrix(const kernels::Compute& c, Algorithm algo, const void* src, DType src_dtype,
+                          const qformat::QMatrixMut& dst, const calib::CalibrationStats* stats,
+                          const std::string& tensor_name) {
+    const calib::InputStats* in = stats ? stats->find(tensor_name) : nullptr;
+    const bool usable = dst.fmt.is_int() && in && in->k == dst.cols && in->rows > 0;
+    if (usable && algo == Algorithm::Gptq && in->has_hessian()) {
+        const std::vector<float> h = in->hessian();
+        quantize_gptq(c, src, src_dtype, dst, h.data());
+        return Algorithm::Gptq;
+    }
+    if (usable && (algo == Algorithm::Gptq || algo == Algorithm::Weighted)) {
+        const std::vector<float> imp = in->importance();
+        quantize_weighted(c, src, src_dtype, dst, imp.data());
+        return Algorithm::Weighted;
+    }
     quantize_rtn(c, src, src_dtype, dst);
+    return algo == Algorithm::Awq && dst.fmt.is_int() ? Algorithm::Awq : Algorithm::Rtn;
 }
 
 }  // namespace vlmq::rounding

@@ -21,8 +21,10 @@ std::string algorithm_name(Algorithm a);
 bool needs_whole_matrix(Algorithm a);
 
 // Quantizes src (dtype F32/F16/BF16, dst.rows x dst.cols) into dst with the algorithm. Data-aware algorithms
-// read the input statistics of `tensor_name` from `stats`; without statistics for it they fall back to RTN.
-void quantize_matrix(const kernels::Compute& c, Algorithm algo, const void* src, DType src_dtype,
+// read the input statistics of `tensor_name` from `stats`; without what they need they step down
+// (gptq -> weighted -> rtn). AWQ's channel scaling is applied before this call (quant/awq_transform); here
+// awq means "already scaled": RTN. Float formats are plain conversions. Returns the algorithm applied.
+Algorithm quantize_matrix(const kernels::Compute& c, Algorithm algo, const void* src, DType src_dtype,
                      const qformat::QMatrixMut& dst, const calib::CalibrationStats* stats,
                      const std::string& tensor_name);
 
