@@ -21,6 +21,21 @@ struct ArchRule {
     std::string component;  // e.g. "vision_encoder"
 };
 
+// AWQ channel scaling needs an operation in front of a group of linears that can absorb 1/s per input
+// channel: a norm gain/bias (Vector: element j divided by s_j) or the output rows of a preceding linear
+// (Rows: the last K rows divided, K = the consumers' input width).
+struct ScaleProducer {
+    enum class Kind { Vector, Rows };
+    std::string name;  // regex replacement template over the consumer's name, e.g. "$1.input_layernorm.weight"
+    Kind kind = Kind::Vector;
+};
+
+struct ScaleGroupRule {
+    std::string consumer_pattern;  // regex matched against a weight name (with capture groups)
+    std::string group;             // replacement template naming the shared input, e.g. "$1.attn_input"
+    std::vector<ScaleProducer> producers;
+};
+
 struct ArchTable {
     std::string name;                     // e.g. "fastvlm"
     std::vector<std::string> components;  // all component names, in report order
@@ -28,6 +43,7 @@ struct ArchTable {
     std::vector<std::string> keep_patterns;  // names matching these are never quantized
     // Regex with one capture group giving a tensor's "unit" (e.g. a decoder layer), used for per-unit fallback.
     std::vector<std::string> unit_patterns;
+    std::vector<ScaleGroupRule> scale_groups;
 };
 
 // Compiled form for repeated lookups.

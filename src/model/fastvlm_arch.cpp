@@ -26,6 +26,19 @@ ArchTable fastvlm_arch_table() {
         R"(^(model\.embed_tokens)\.)",
         R"(^(lm_head)\.)",
     };
+    using K = ScaleProducer::Kind;
+    const std::string V = R"(^(model\.vision_tower\.vision_tower\.model\.network\.\d+\.\d+)\.)";
+    t.scale_groups = {
+        {R"(^(model\.layers\.\d+)\.self_attn\.[qkv]_proj\.weight$)", "$1.attn_input",
+         {{"$1.input_layernorm.weight", K::Vector}}},
+        {R"(^(model\.layers\.\d+)\.mlp\.(gate|up)_proj\.weight$)", "$1.mlp_input",
+         {{"$1.post_attention_layernorm.weight", K::Vector}}},
+        {R"(^(model\.layers\.\d+)\.mlp\.down_proj\.weight$)", "$1.down_input", {{"$1.mlp.up_proj.weight", K::Rows}}},
+        {V + R"(token_mixer\.qkv\.weight$)", "$1.attn_input", {{"$1.norm.weight", K::Vector}, {"$1.norm.bias", K::Vector}}},
+        {V + R"(token_mixer\.proj\.weight$)", "$1.attn_values", {{"$1.token_mixer.qkv.weight", K::Rows}}},
+        {V + R"(convffn\.fc1\.weight$)", "$1.ffn_input",
+         {{"$1.convffn.conv.bn.weight", K::Vector}, {"$1.convffn.conv.bn.bias", K::Vector}}},
+    };
     return t;
 }
 

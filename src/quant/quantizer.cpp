@@ -13,6 +13,7 @@
 #include "core/progress.h"
 #include "model/arch_table.h"
 #include "package/package_format.h"
+#include "quant/awq_transform.h"
 #include "quant/manifest.h"
 #include "quant/tensor_quantizer.h"
 
@@ -116,6 +117,8 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     const model::ArchTable arch = model::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     report.plan = make_plan(checkpoint_tensors(ckpt), arch, config);
     report.source_hash = checkpoint_hash(ckpt);
+    AwqTransform awq;
+    if (options.stats) awq = apply_awq(report.plan, ckpt, arch, *options.stats, compute);
 
     // Shards: entries in plan order until the size limit.
     std::vector<std::vector<size_t>> shard_entries(1);
@@ -140,7 +143,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     int64_t total_mb = 0;
     for (const auto& e : report.plan.entries) total_mb += e.source_bytes();
     Progress bar("quantize", int64_t(report.plan.entries.size()), "tensors", options.progress);
-    TensorQuantizer tq(compute, options.stats);
+    TensorQuantizer tq(compute, options.stats, &awq);
     for (size_t s = 0; s < n_shards; ++s) {
         std::vector<io::TensorDecl> decls;
         for (size_t i : shard_entries[s])

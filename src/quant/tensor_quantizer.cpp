@@ -8,6 +8,7 @@
 #include "core/half.h"
 #include "package/package_format.h"
 #include "qformat/dequant.h"
+#include "quant/awq_transform.h"
 #include "rounding/rounding.h"
 
 namespace vlmq::quant {
@@ -36,7 +37,9 @@ void source_rows_to_f32(const std::byte* src, DType dtype, int64_t count, float*
 namespace {
 
 // Accumulates ||w||^2 and ||w - w_hat||^2 over rows, in fixed row order (deterministic for any thread count).
-TensorError measure(const kernels::Compute& c, const std::byte* src, DType dtype, const qformat::QMatrix& q) {
+// With column scales s (AWQ), the stored matrix holds w * s and the effective weight is w_hat / s.
+TensorError measure(const kernels::Compute& c, const std::byte* src, DType dtype, const qformat::QMatrix& q,
+                    const float* col_scale) {
     const int64_t rows = q.rows, cols = q.cols;
     std::vector<double> ref(static_cast<size_t>(rows)), err(static_cast<size_t>(rows));
     const size_t esize = dtype_size(dtype);
@@ -47,6 +50,8 @@ TensorError measure(const kernels::Compute& c, const std::byte* src, DType dtype
         for (int64_t r = r0; r < r1; ++r) {
             source_rows_to_f32(src + size_t(r * cols) * esize, dtype, cols, w.data());
             qformat::dequantize_rows(serial, q, r, 1, w_hat.data());
+            if (col_scale)
+                for (int64_t k = 0; k < cols; ++k) w_hat[size_t(k)] /= col_scale[k];
             double a = 0, b = 0;
             for (int64_t k = 0; k < cols; ++k) {
                 const double d = double(w[size_t(k)]) - double(w_hat[size_t(k)]);
@@ -83,10 +88,21 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
         writer.write(e.tensor.name, src);
         return {};
     }
-    const DType dtype = e.tensor.dtype;
-    if (!dtype_is_float(dtype)) fail("cannot convert a {} tensor to {}", dtype_name(dtype), e.precision.format.name());
+    if (!dtype_is_float(e.tensor.dtype))
+        fail("cannot convert a {} tensor to {}", dtype_name(e.tensor.dtype), e.precision.format.name());
+    // AWQ-scaled tensors come from the transform (fp32); errors are still measured against the original.
+    const std::vector<float>* replaced = nullptr;
+    const float* col_scale = nullptr;
+    if (awq_) {
+        if (auto it = awq_->replaced.find(e.tensor.name); it != awq_->replaced.end()) replaced = &it->second;
+        if (auto it = awq_->column_scales.find(e.tensor.name); it != awq_->column_scales.end()) col_scale = it->second.data();
+    }
+    const DType dtype = replaced ? DType::F32 : e.tensor.dtype;
+    const std::byte* base = replaced ? reinterpret_cast<const std::byte*>(replaced->data()) : src.data();
     const size_t esize = dtype_size(dtype);
-    const rounding::Algorithm algo = rounding::parse_algorithm(e.precision.algorithm);
+    rounding::Algorithm algo = rounding::parse_algorithm(e.precision.algorithm);
+    const bool awq_scaled = algo == rounding::Algorithm::Awq && replaced;
+    if (algo == rounding::Algorithm::Awq) algo = awq_scaled ? rounding::Algorithm::Rtn : rounding::Algorithm::Weighted;
 
     TensorError total;
     // Row-wise algorithms stream in chunks; algorithms that need the whole matrix get it in one piece.
@@ -95,12 +111,15 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
     for (int64_t r0 = 0; r0 < e.rows; r0 += chunk_rows) {
         const int64_t nr = std::min(chunk_rows, e.rows - r0);
         qformat::QMatrixBuffer buf(e.precision.format, nr, e.cols);
-        const std::byte* chunk = src.data() + size_t(r0 * e.cols) * esize;
+        const std::byte* chunk = base + size_t(r0 * e.cols) * esize;
         const rounding::Algorithm applied =
             rounding::quantize_matrix(compute_, algo, chunk, dtype, buf.mut(), stats_, e.tensor.name);
-        if (e.precision.format.is_int()) total.algorithm = rounding::algorithm_name(applied);
+        if (e.precision.format.is_int()) total.algorithm = awq_scaled ? "awq" : rounding::algorithm_name(applied);
         write_matrix_rows(writer, e.tensor.name, buf, r0);
-        const TensorError part = measure(compute_, chunk, dtype, buf.view());
+        const std::byte* orig = src.data() + size_t(r0 * e.cols) * dtype_size(e.tensor.dtype);
+        const TensorError part = replaced && !col_scale
+                                     ? measure(compute_, chunk, dtype, buf.view(), nullptr)
+                                     : measure(compute_, orig, e.tensor.dtype, buf.view(), col_scale);
         total.ref_sq += part.ref_sq;
         total.err_sq += part.err_sq;
     }

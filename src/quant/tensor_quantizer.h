@@ -22,15 +22,20 @@ struct TensorError {
     double sqnr_db() const { return err_sq > 0 ? 10.0 * std::log10(ref_sq / err_sq) : INFINITY; }
 };
 
+struct AwqTransform;
+
 class TensorQuantizer {
 public:
-    TensorQuantizer(const kernels::Compute& compute, const calib::CalibrationStats* stats)
-        : compute_(compute), stats_(stats) {}
+    TensorQuantizer(const kernels::Compute& compute, const calib::CalibrationStats* stats,
+                    const AwqTransform* awq = nullptr)
+        : compute_(compute), stats_(stats), awq_(awq) {}
+    // `src` is the tensor as stored in the source checkpoint (dtype entry.tensor.dtype).
     TensorError quantize(const PlanEntry& entry, std::span<const std::byte> src, io::SafetensorsWriter& writer) const;
 
 private:
     const kernels::Compute& compute_;
     const calib::CalibrationStats* stats_;
+    const AwqTransform* awq_;
 };
 
 // Source rows as fp32 (F32/F16/BF16).
