@@ -97,6 +97,40 @@ Precision parse_precision(const json& v, const std::string& where) {
     return p;
 }
 
+ordered_json precision_json(const Precision& p) {
+    if (p.keep) return "keep";
+    if (!p.format.is_int()) return p.format.name();
+    return {{"format", p.format.name()}, {"algorithm", p.algorithm}};
+}
+
+ordered_json QuantConfig::to_json() const {
+    ordered_json j;
+    ordered_json comps = ordered_json::object();
+    for (const auto& [name, p] : components) comps[name] = precision_json(p);
+    j["components"] = comps;
+    if (!overrides.empty()) {
+        ordered_json o = ordered_json::object();
+        for (const auto& [re, p] : overrides) o[re] = precision_json(p);
+        j["overrides"] = o;
+    }
+    if (!reassign.empty()) {
+        ordered_json a = ordered_json::object();
+        for (const auto& [re, c] : reassign) a[re] = c;
+        j["assign"] = a;
+    }
+    j["calibration_samples"] = calibration_samples;
+    ordered_json v;
+    v["metric"] = validation.metric;
+    v["min_retention"] = validation.min_retention;
+    v["max_kld"] = validation.max_kld ? ordered_json(*validation.max_kld) : ordered_json(nullptr);
+    v["samples"] = validation.samples;
+    j["validation"] = v;
+    if (!order.empty()) j["order"] = order;
+    j["fallback"] = fallback_chain;
+    j["per_layer_fallback"] = per_unit_fallback;
+    return j;
+}
+
 QuantConfig QuantConfig::load(const std::filesystem::path& path) { return parse(read_json_file(path), path.string()); }
 
 QuantConfig QuantConfig::parse(const json& j, const std::string& where) {

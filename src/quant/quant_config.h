@@ -27,6 +27,7 @@ struct Precision {
 // Parses "int4", "int8", "fp16", "bf16", "fp32", "keep", canonical names like "int4_g64_aff", or an object
 // {"bits": 4, "group_size": 32 | 0 | "channel", "symmetric": true, "algorithm": "rtn"}.
 Precision parse_precision(const json& value, const std::string& where);
+ordered_json precision_json(const Precision& p);
 
 struct ValidationConfig {
     std::string metric = "agreement";  // vqa | exact | agreement | kld
@@ -45,6 +46,9 @@ struct QuantConfig {
     std::vector<std::string> fallback_chain;  // formats to try after a failed retry, e.g. ["int8", "fp16"]
     bool per_unit_fallback = false;           // fall back per layer/unit instead of per component
     json source;                              // the parsed file, echoed into manifests
+
+    // A config file equivalent to this one (precisions as canonical objects), e.g. the final progressive config.
+    ordered_json to_json() const;
 
     static QuantConfig load(const std::filesystem::path& path);
     // `where` names the source in errors; `known_components` are the architecture's component names.

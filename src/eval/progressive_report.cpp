@@ -1,0 +1,174 @@
+#include "eval/progressive_report.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/fs_util.h"
+
+namespace vlmq::eval {
+
+namespace {
+
+ordered_json metrics_json(const Metrics& m) {
+    ordered_json j;
+    j["accuracy"] = m.accuracy;
+    if (m.vqa >= 0) j["vqa"] = m.vqa;
+    if (m.exact >= 0) j["exact"] = m.exact;
+    j["agreement"] = m.agreement;
+    j["kld"] = m.kld;
+    j["top1"] = m.top1;
+    j["samples"] = m.samples;
+    return j;
+}
+
+std::string pass_fail(bool b) { return b ? "PASS" : "FAIL"; }
+
+}  // namespace
+
+ordered_json progressive_report_json(const ProgressiveResult& r, const ReportContext& ctx, int64_t final_package_bytes) {
+    ordered_json j;
+    j["model"] = ctx.model;
+    j["metric"] = r.metric;
+    ordered_json base = metrics_json(r.baseline.metrics);
+    base["metric"] = r.metric;
+    base["size_bytes"] = ctx.source_bytes;
+    j["baseline"] = base;
+    ordered_json steps = ordered_json::array();
+    for (const auto& s : r.steps) {
+        ordered_json st;
+        st["component"] = s.component;
+        st["format"] = s.precision;
+        st["algorithm"] = s.algorithm;
+        st["accuracy"] = s.eval.metrics.accuracy;
+        st["kld"] = s.eval.metrics.kld;
+        st["top1"] = s.eval.metrics.top1;
+        st["agreement"] = s.eval.metrics.agreement;
+        st["retention"] = s.retention;
+        st["size_bytes"] = s.eval.size_bytes;
+        st["decision"] = s.decision;
+        st["accepted"] = s.accepted;
+        if (!s.units.empty()) st["units"] = s.units;
+        if (!s.note.empty()) st["note"] = s.note;
+        steps.push_back(st);
+    }
+    j["steps"] = steps;
+    ordered_json fin = metrics_json(r.final_eval.metrics);
+    fin["retention"] = r.final_retention;
+    fin["size_bytes"] = r.final_eval.size_bytes;
+    fin["package_bytes"] = final_package_bytes;
+    const bool size_ok = final_package_bytes < ctx.target_size_bytes;
+    fin["criteria"] = {{"size", size_ok}, {"retention", r.passed_retention}};
+    j["final"] = fin;
+    j["criteria"] = {{"target_size_bytes", ctx.target_size_bytes}, {"min_retention", ctx.min_retention}};
+    j["calibration"] = {{"data", ctx.calibration_data}, {"samples", ctx.calibration_samples}};
+    j["validation"] = {{"data", ctx.validation_data}, {"samples", ctx.validation_samples}};
+    j["final_config"] = r.final_config.to_json();
+    return j;
+}
+
+std::string progressive_report_markdown(const ordered_json& j) {
+    std::string md;
+    md += fmt::format("# vlmq progressive quantization report: {}\n\n", j["model"].get<std::string>());
+    const auto& b = j["baseline"];
+    md += fmt::format("Validation metric: **{}** on {} samples. Baseline (unquantized): accuracy {:.4f}, "
+                      "{:.1f} MB of tensors.\n\n",
+                      j["metric"].get<std::string>(), b["samples"].get<int64_t>(), b["accuracy"].get<double>(),
+                      b["size_bytes"].get<double>() / 1e6);
+    md += "| # | component | format | algorithm | size (MB) | accuracy | retention | KLD | top-1 | decision |\n";
+    md += "|---|---|---|---|---|---|---|---|---|---|\n";
+    int i = 0;
+    for (const auto& s : j["steps"]) {
+        std::string decision = s["decision"].get<std::string>() + (s["accepted"].get<bool>() ? " ✔" : " ✘");
+        if (s.contains("units")) decision += fmt::format(" ({} units)", s["units"].size());
+        md += fmt::format("| {} | {} | {} | {} | {:.1f} | {:.4f} | {:.3f} | {:.4f} | {:.3f} | {} |\n", ++i,
+                          s["component"].get<std::string>(), s["format"].get<std::string>(),
+                          s["algorithm"].get<std::string>(), s["size_bytes"].get<double>() / 1e6,
+                          s["accuracy"].get<double>(), s["retention"].get<double>(), s["kld"].get<double>(),
+                          s["top1"].get<double>(), decision);
+    }
+    const auto& f = j["final"];
+    md += fmt::format("\n## Result\n\n- Final package: {:.1f} MB on disk ({:.1f} MB of tensors), accuracy {:.4f}, "
+                      "retention {:.3f}, KLD {:.4f}\n",
+                      f["package_bytes"].get<double>() / 1e6, f["size_bytes"].get<double>() / 1e6,
+                      f["accuracy"].get<double>(), f["retention"].get<double>(), f["kld"].get<double>());
+    md += fmt::format("- ADR criterion size < {:.0f} MB: **{}**\n",
+                      j["criteria"]["target_size_bytes"].get<double>() / 1e6,
+                      pass_fail(f["criteria"]["size"].get<bool>()));
+    md += fmt::format("- ADR criterion retention ≥ {:.0f}%: **{}**\n\n",
+                      j["criteria"]["min_retention"].get<double>() * 100, pass_fail(f["criteria"]["retention"].get<bool>()));
+    md += "Final configuration (re-usable with `vlmq quantize --config`):\n\n```json\n" + j["final_config"].dump(2) +
+          "\n```\n";
+    return md;
+}
+
+std::string progressive_report_svg(const ordered_json& j) {
+    const double W = 760, H = 440, L = 70, R = 20, T = 40, B = 60;
+    std::vector<std::tuple<double, double, std::string, bool>> pts;
+    double max_size = j["baseline"]["size_bytes"].get<double>() / 1e6;
+    double min_acc = j["baseline"]["accuracy"].get<double>(), max_acc = min_acc;
+    for (const auto& s : j["steps"]) {
+        const double x = s["size_bytes"].get<double>() / 1e6, y = s["accuracy"].get<double>();
+        pts.emplace_back(x, y, s["component"].get<std::string>() + " " + s["format"].get<std::string>(),
+                         s["accepted"].get<bool>());
+        max_size = std::max(max_size, x);
+        min_acc = std::min(min_acc, y);
+        max_acc = std::max(max_acc, y);
+    }
+    const double target = j["criteria"]["target_size_bytes"].get<double>() / 1e6;
+    max_size = std::max(max_size, target) * 1.05;
+    const double budget = j["baseline"]["accuracy"].get<double>() * j["criteria"]["min_retention"].get<double>();
+    min_acc = std::min(min_acc, budget);
+    const double pad = std::max(0.02, (max_acc - min_acc) * 0.1);
+    const double y0 = std::max(0.0, min_acc - pad), y1 = max_acc + pad;
+    auto X = [&](double v) { return L + (W - L - R) * v / max_size; };
+    auto Y = [&](double v) { return T + (H - T - B) * (1.0 - (v - y0) / (y1 - y0)); };
+    std::string svg = fmt::format(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
+        "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+        "<text x=\"{}\" y=\"22\" font-size=\"14\">{}: size vs {} at each progressive step</text>\n",
+        W, H, L, j["model"].get<std::string>(), j["metric"].get<std::string>());
+    svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
+    svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, T, L, H - B);
+    for (int t = 0; t <= 5; ++t) {
+        const double sv = max_size * t / 5, av = y0 + (y1 - y0) * t / 5;
+        svg += fmt::format("<text x=\"{:.1f}\" y=\"{}\" text-anchor=\"middle\">{:.0f}</text>\n", X(sv), H - B + 16, sv);
+        svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:.3f}</text>\n", L - 6, Y(av) + 4, av);
+    }
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">package tensor size (MB)</text>\n",
+                       (L + W - R) / 2, H - 18);
+    svg += fmt::format("<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">{}</text>\n",
+                       (T + H - B) / 2, (T + H - B) / 2, j["metric"].get<std::string>());
+    const double base = j["baseline"]["accuracy"].get<double>();
+    svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#2a7\" stroke-dasharray=\"6 3\"/>"
+                       "<text x=\"{}\" y=\"{:.1f}\" fill=\"#2a7\">baseline {:.3f}</text>\n",
+                       L, Y(base), W - R, Y(base), L + 6, Y(base) - 4, base);
+    svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#c80\" stroke-dasharray=\"2 3\"/>"
+                       "<text x=\"{}\" y=\"{:.1f}\" fill=\"#c80\">retention budget {:.3f}</text>\n",
+                       L, Y(budget), W - R, Y(budget), L + 6, Y(budget) + 12, budget);
+    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#888\" stroke-dasharray=\"4 4\"/>"
+                       "<text x=\"{:.1f}\" y=\"{}\" fill=\"#888\" text-anchor=\"end\">size target {:.0f} MB</text>\n",
+                       X(target), T, X(target), H - B, X(target) - 4, T + 12, target);
+    std::string path;
+    int n = 0;
+    for (const auto& [x, y, label, ok] : pts) {
+        ++n;
+        svg += fmt::format("<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\"><title>{}: {}</title></circle>"
+                           "<text x=\"{:.1f}\" y=\"{:.1f}\">{}</text>\n",
+                           X(x), Y(y), ok ? "#27c" : "#d33", n, label, X(x) + 7, Y(y) - 6, n);
+    }
+    svg += fmt::format("<text x=\"{}\" y=\"{}\"><tspan fill=\"#27c\">●</tspan> accepted  <tspan fill=\"#d33\">●"
+                       "</tspan> rejected (numbers = step order in report.md)</text>\n",
+                       L, H - 4);
+    svg += "</svg>\n";
+    return svg;
+}
+
+void write_progressive_report(const std::filesystem::path& dir, const ordered_json& report) {
+    write_file_atomic(dir / "report.json", json_dump(report));
+    write_file_atomic(dir / "report.md", progressive_report_markdown(report));
+    write_file_atomic(dir / "report.svg", progressive_report_svg(report));
+}
+
+}  // namespace vlmq::eval

@@ -1,0 +1,184 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <regex>
+
+#include "eval/fidelity.h"
+#include "eval/progressive.h"
+#include "eval/progressive_report.h"
+#include "quant/quant_config.h"
+
+using namespace vlmq;
+using eval::Evaluation;
+
+namespace {
+
+// A fake model: each component's precision costs a fixed accuracy drop; decoder units fall back individually.
+struct FakeModel {
+    std::map<std::string, double> drop = {
+        {"decoder:int4_g32_sym/rtn", 0.10}, {"decoder:int4_g32_sym/gptq", 0.07}, {"decoder:int8_row_sym/gptq", 0.01},
+        {"vision_encoder:int4_g32_sym/rtn", 0.02}, {"fusion_layers:f16", 0.0}, {"text_encoder:int8_row_sym/rtn", 0.005}};
+    std::map<std::string, int64_t> bytes = {{"decoder", 400}, {"vision_encoder", 200}, {"fusion_layers", 10},
+                                            {"text_encoder", 100}};
+    std::vector<std::string> labels;
+
+    Evaluation operator()(const quant::QuantConfig& cfg, const std::string& label) {
+        labels.push_back(label);
+        double acc = 0.80;
+        int64_t size = 0;
+        for (const auto& [comp, p] : cfg.components) {
+            if (p.keep) {
+                size += bytes[comp] * 4;
+                continue;
+            }
+            std::string key = comp + ":" + p.format.name() + (p.format.is_int() ? "/" + p.algorithm : "");
+            double d = drop.count(key) ? drop[key] : 0.0;
+            // Per-unit overrides: each decoder unit moved to int8 removes a quarter of the int4 drop.
+            int moved = 0;
+            for (const auto& [re, op] : cfg.overrides)
+                if (comp == "decoder" && std::regex_search("model.layers.0.x", std::regex(re))) ++moved;
+                else if (comp == "decoder" && re.find("layers") != std::string::npos) ++moved;
+            if (comp == "decoder" && moved) d = d * (4 - moved) / 4.0 + 0.01 * moved / 4.0;
+            acc -= d;
+            size += bytes[comp] * (p.format.is_int() ? p.format.bits : 16) / 4;
+        }
+        Evaluation e;
+        e.metrics.accuracy = acc;
+        e.metrics.samples = 100;
+        e.metrics.kld = 0.80 - acc;
+        e.size_bytes = size;
+        return e;
+    }
+};
+
+quant::QuantConfig adr(const std::string& extra = "") {
+    return quant::QuantConfig::parse(
+        json::parse(R"({"vision_encoder":"int4","text_encoder":"int8","fusion_layers":"fp16","decoder":"int4",
+                        "validation":{"metric":"exact","min_retention":0.95})" +
+                    extra + "}"),
+        "cfg");
+}
+
+std::vector<eval::ComponentInfo> components() {
+    return {{"vision_encoder", 800, {}},
+            {"text_encoder", 400, {}},
+            {"fusion_layers", 40, {}},
+            {"decoder", 1600, {"model.layers.1", "model.layers.0", "model.layers.3", "model.layers.2"}}};
+}
+
+}  // namespace
+
+TEST(Progressive, RetriesThenFallsBackAndStaysWithinBudget) {
+    FakeModel model;
+    const auto r = eval::run_progressive(adr(), components(), std::ref(model));
+    // Largest first: decoder, vision, text, fusion.
+    ASSERT_GE(r.steps.size(), 6u);
+    EXPECT_EQ(r.steps[0].component, "decoder");
+    EXPECT_EQ(r.steps[0].decision, "rejected");
+    EXPECT_NEAR(r.steps[0].retention, 0.70 / 0.80, 1e-12);
+    EXPECT_EQ(r.steps[1].decision, "retried");
+    EXPECT_EQ(r.steps[1].algorithm, "gptq");
+    EXPECT_FALSE(r.steps[1].accepted);
+    EXPECT_EQ(r.steps[2].decision, "fell_back");
+    EXPECT_EQ(r.steps[2].precision, "int8_row_sym");
+    EXPECT_TRUE(r.steps[2].accepted);
+    EXPECT_EQ(r.steps[3].component, "vision_encoder");
+    EXPECT_EQ(r.steps[3].decision, "kept");
+    EXPECT_TRUE(r.steps[3].accepted);
+    EXPECT_EQ(r.final_config.components.at("decoder").format.name(), "int8_row_sym");
+    EXPECT_EQ(r.final_config.components.at("vision_encoder").format.name(), "int4_g32_sym");
+    EXPECT_TRUE(r.passed_retention);
+    EXPECT_NEAR(r.final_eval.metrics.accuracy, 0.80 - 0.01 - 0.02 - 0.005, 1e-12);
+    EXPECT_EQ(model.labels.front(), "baseline");
+}
+
+TEST(Progressive, RespectsOrderAndKeepsEverythingWhenTheBudgetIsLoose) {
+    FakeModel model;
+    const auto r = eval::run_progressive(
+        adr(R"(,"order":["fusion_layers","text_encoder"],"validation":{"metric":"exact","min_retention":0.5})"),
+        components(), std::ref(model));
+    ASSERT_EQ(r.steps.size(), 4u);
+    EXPECT_EQ(r.steps[0].component, "fusion_layers");
+    EXPECT_EQ(r.steps[1].component, "text_encoder");
+    EXPECT_EQ(r.steps[2].component, "decoder");  // the rest, largest first
+    for (const auto& s : r.steps) EXPECT_EQ(s.decision, "kept") << s.component;
+}
+
+TEST(Progressive, PerLayerFallbackMovesTheMostSensitiveUnitsFirst) {
+    FakeModel model;
+    const auto r = eval::run_progressive(adr(R"(,"per_layer_fallback":true)"), components(), std::ref(model));
+    std::vector<const eval::Step*> unit_steps;
+    for (const auto& s : r.steps)
+        if (!s.units.empty()) unit_steps.push_back(&s);
+    ASSERT_FALSE(unit_steps.empty());
+    EXPECT_EQ(unit_steps[0]->units, (std::vector<std::string>{"model.layers.1"}));
+    const auto* accepted = unit_steps.back();
+    EXPECT_TRUE(accepted->accepted);
+    // int4/gptq costs 0.07; each moved unit saves 0.015: 0.07 - 3*0.015 = 0.025 < the 0.04 budget needs 2+ units.
+    EXPECT_GE(accepted->units.size(), 2u);
+    EXPECT_EQ(r.final_config.overrides.size(), accepted->units.size());
+    EXPECT_EQ(r.final_config.overrides.front().first, "^model\\.layers\\.1\\.");
+    EXPECT_TRUE(r.passed_retention);
+}
+
+TEST(Progressive, KldBudget) {
+    quant::ValidationConfig v;
+    v.metric = "kld";
+    v.max_kld = 0.05;
+    eval::Metrics base, good, bad;
+    good.kld = 0.04;
+    bad.kld = 0.06;
+    double ret;
+    EXPECT_TRUE(eval::passes(v, base, good, &ret));
+    EXPECT_FALSE(eval::passes(v, base, bad, &ret));
+    v.metric = "exact";
+    base.accuracy = 0.5;
+    good.accuracy = 0.49;
+    EXPECT_TRUE(eval::passes(v, base, good, &ret));  // retention 0.98 and KLD 0.04 <= 0.05
+    EXPECT_NEAR(ret, 0.98, 1e-12);
+    good.kld = 0.06;
+    EXPECT_FALSE(eval::passes(v, base, good, &ret));  // max_kld applies on top of the retention budget
+}
+
+TEST(Progressive, ReportHasTheAdrCriteria) {
+    FakeModel model;
+    const auto r = eval::run_progressive(adr(), components(), std::ref(model));
+    eval::ReportContext ctx;
+    ctx.model = "fake";
+    ctx.source_bytes = 2840;
+    ctx.target_size_bytes = 1000;
+    const ordered_json j = eval::progressive_report_json(r, ctx, 900);
+    EXPECT_EQ(j["baseline"]["accuracy"], 0.80);
+    EXPECT_EQ(j["steps"].size(), r.steps.size());
+    EXPECT_EQ(j["steps"][0]["decision"], "rejected");
+    EXPECT_EQ(j["final"]["criteria"]["size"], true);
+    EXPECT_EQ(j["final"]["criteria"]["retention"], true);
+    const std::string md = eval::progressive_report_markdown(j);
+    EXPECT_NE(md.find("size < 0 MB: **PASS**"), std::string::npos) << md;
+    EXPECT_NE(md.find("retention ≥ 95%: **PASS**"), std::string::npos);
+    const std::string svg = eval::progressive_report_svg(j);
+    EXPECT_EQ(svg.rfind("<svg", 0), 0u);
+    EXPECT_NE(svg.find("</svg>"), std::string::npos);
+    EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 5, true);
+    // The final config is itself a valid config.
+    const auto again = quant::QuantConfig::parse(j["final_config"], "final");
+    EXPECT_EQ(again.components.at("decoder").format.name(), "int8_row_sym");
+}
+
+TEST(Fidelity, KlDivergenceAndAgreement) {
+    const std::vector<float> p = {0.0f, 1.0f, 2.0f}, q = {0.0f, 1.0f, 2.0f}, r = {2.0f, 1.0f, 0.0f};
+    EXPECT_NEAR(eval::kl_divergence(p, q), 0.0, 1e-12);
+    // Closed form for the reversed distribution.
+    double z = std::exp(0.0) + std::exp(1.0) + std::exp(2.0), kl = 0;
+    for (int i = 0; i < 3; ++i) kl += std::exp(double(p[size_t(i)])) / z * (double(p[size_t(i)]) - double(r[size_t(i)]));
+    EXPECT_NEAR(eval::kl_divergence(p, r), kl, 1e-9);
+    eval::FidelityAccumulator acc;
+    std::vector<float> two_ref = {0, 1, 2, 5, 0, 0}, two_q = {0, 1, 2, 0, 0, 5};
+    acc.add_positions(two_ref, two_q, 3);
+    EXPECT_EQ(acc.positions, 2);
+    EXPECT_NEAR(acc.top1_agreement(), 0.5, 1e-12);
+    acc.add_answer("Yes", "yes");
+    acc.add_answer("2", "two");
+    acc.add_answer("red", "blue");
+    EXPECT_NEAR(acc.answer_agreement(), 2.0 / 3.0, 1e-12);
+}
