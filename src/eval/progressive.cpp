@@ -8,7 +8,11 @@ namespace vlmq::eval {
 
 namespace {
 
-quant::Precision keep_precision() { return quant::Precision{.keep = true}; }
+quant::Precision keep_precision() {
+    quant::Precision p;
+    p.keep = true;
+    return p;
+}
 
 int precision_rank(const quant::Precision& p) {
     if (p.keep) return 100;

@@ -17,6 +17,7 @@ struct TensorRef {
     const SafetensorsFile* file = nullptr;
     const TensorInfo* info = nullptr;
     std::span<const std::byte> bytes() const { return file->data(*info); }
+    void release() const { file->release(*info); }
 };
 
 class Checkpoint {

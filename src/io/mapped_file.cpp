@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -50,6 +51,14 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
         other.size_ = 0;
     }
     return *this;
+}
+
+void MappedFile::release(size_t offset, size_t length) const {
+    if (!data_ || length == 0) return;
+    const size_t page = size_t(sysconf(_SC_PAGESIZE));
+    const size_t begin = (offset + page - 1) / page * page;  // only whole pages inside the range
+    const size_t end = std::min(size_, offset + length) / page * page;
+    if (end > begin) ::madvise(const_cast<std::byte*>(data_) + begin, end - begin, MADV_DONTNEED);
 }
 
 void MappedFile::release() {

@@ -19,6 +19,9 @@ public:
     std::span<const std::byte> bytes() const { return {data_, size_}; }
     size_t size() const { return size_; }
     const std::filesystem::path& path() const { return path_; }
+    // Tells the OS this process is done with a byte range for now: its pages leave this process's resident set
+    // (they stay in the page cache and are re-read transparently if touched again).
+    void release(size_t offset, size_t length) const;
 
 private:
     void release();

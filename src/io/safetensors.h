@@ -46,6 +46,8 @@ public:
     const std::map<std::string, std::string>& metadata() const { return header_.metadata; }
     const TensorInfo* find(const std::string& name) const;
     std::span<const std::byte> data(const TensorInfo& t) const;
+    // Drops a tensor's pages from this process's resident set (see MappedFile::release).
+    void release(const TensorInfo& t) const { file_.release(header_.data_offset + t.begin, t.nbytes()); }
     const std::filesystem::path& path() const { return file_.path(); }
     uint64_t file_size() const { return file_.size(); }
     // Raw header bytes (length prefix + JSON), e.g. for hashing.

@@ -109,7 +109,8 @@ AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const model::Arch
     for (auto& e : plan.entries)
         if (out.replaced.count(e.tensor.name) && e.keep) {
             e.keep = false;
-            e.precision = Precision{.keep = false, .format = qformat::Format::f32(), .algorithm = "rtn"};
+            e.precision = Precision{};
+            e.precision.format = qformat::Format::f32();
             e.why += "; divided by AWQ scales";
         }
     return out;

@@ -69,7 +69,8 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const model::ArchTable& a
                 p = it->second;
                 e.why = "component " + e.component;
             } else {
-                p = Precision{.keep = true};
+                p = Precision{};
+                p->keep = true;
                 e.why = "component " + e.component + " not in config";
             }
         }
