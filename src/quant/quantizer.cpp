@@ -41,6 +41,7 @@ std::string checkpoint_hash(const io::Checkpoint& ckpt) {
         for (const auto& t : f->tensors()) {
             const auto d = f->data(t);
             XXH3_128bits_update(st, d.data(), d.size());
+            f->release(t);
         }
     }
     const XXH128_hash_t h = XXH3_128bits_digest(st);
@@ -157,6 +158,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
             const io::TensorRef& src = ckpt.at(e.tensor.name);
             const TensorError err = with_context("quantizing tensor '" + e.tensor.name + "'",
                                                  [&] { return tq.quantize(e, src.bytes(), writer); });
+            src.release();
             tr.rel_error = err.rel_error();
             tr.algorithm = err.algorithm;
             tr.sqnr_db = err.sqnr_db();
