@@ -1,56 +1,99 @@
-// Reference implementations. (The kernels work replaces the bodies with dispatch to tuned paths;
-// the scalar versions stay as the twins the SIMD kernels are tested against.)
+// Dispatch for the matrix products: scalar reference (c.reference or no AVX2), GEMV for small M
+// (int8 activations x int4/int8 codes, or fp32 FMA), blocked GEMM for larger M.
 #include "kernels/linear.h"
 
-#include <vector>
+#include <algorithm>
+
+#include "core/error.h"
+#include "kernels/cpu_features.h"
+#include "kernels/linear_ref.h"
+#if defined(VLMQ_HAVE_AVX2)
+#include "kernels/act_quant.h"
+#include "kernels/gemm.h"
+#include "kernels/gemv.h"
+#endif
 
 namespace vlmq::kernels {
+
+namespace {
+
+// Up to this many rows of x, a weight row is streamed once per call and dotted with every x row; above
+// it the GEMM's packed panels and register blocking win.
+constexpr int64_t kGemvMaxM = 4;
+
+[[maybe_unused]] bool use_avx2(const Compute& c) { return !c.reference && cpu_has_avx2(); }
+
+}  // namespace
 
 void linear(const Compute& c, const float* x, int64_t M, const qformat::QMatrix& w, const float* bias, float* y,
             int64_t ldx, int64_t ldy) {
     const int64_t K = w.cols, N = w.rows;
     if (ldx == 0) ldx = K;
     if (ldy == 0) ldy = N;
-    parallel_for(c.pool, N, 16, [&](int64_t n0, int64_t n1) {
-        std::vector<float> row(static_cast<size_t>(K));
-        for (int64_t n = n0; n < n1; ++n) {
-            qformat::dequantize_row_ref(w, n, row.data());
-            for (int64_t m = 0; m < M; ++m) {
-                const float* xr = x + m * ldx;
-                float acc = 0.0f;
-                for (int64_t k = 0; k < K; ++k) acc += xr[k] * row[size_t(k)];
-                y[m * ldy + n] = acc + (bias ? bias[n] : 0.0f);
-            }
+    if (M <= 0 || N <= 0) return;
+    if (w.fmt.is_int() && (!w.scales || (!w.fmt.symmetric && !w.biases)))
+        fail("linear: {} weight without scales/biases", w.fmt.name());
+#if defined(VLMQ_HAVE_AVX2)
+    if (use_avx2(c)) {
+        if (M > kGemvMaxM) {
+            detail::BOperand b;
+            b.w = &w;
+            return detail::gemm_avx2(c.pool, x, ldx, b, y, ldy, M, N, K, bias, false);
         }
-    });
+        // ~16k weights per task keeps the pool's hand-off cost small against the work.
+        const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, K));
+        if (c.int8_activations && detail::q8_gemv_supported(w)) {
+            Q8Acts a;
+            quantize_acts_q8(x, M, K, ldx, w.layout().group, w.fmt.bits == 4, true, a);
+            parallel_for(c.pool, N, grain, [&](int64_t n0, int64_t n1) { detail::gemv_q8_avx2(w, a, n0, n1, bias, y, ldy); });
+        } else {
+            parallel_for(c.pool, N, grain,
+                         [&](int64_t n0, int64_t n1) { detail::gemv_f32_avx2(w, x, M, ldx, n0, n1, bias, y, ldy); });
+        }
+        return;
+    }
+#endif
+    linear_ref(c.pool, x, M, w, bias, y, ldx, ldy);
 }
 
 void matmul_f32(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out, int64_t ldc,
                 int64_t M, int64_t N, int64_t K, bool accumulate) {
-    parallel_for(c.pool, M, 4, [&](int64_t m0, int64_t m1) {
-        for (int64_t m = m0; m < m1; ++m) {
-            float* o = out + m * ldc;
-            if (!accumulate)
-                for (int64_t n = 0; n < N; ++n) o[n] = 0.0f;
-            for (int64_t k = 0; k < K; ++k) {
-                const float av = a[m * lda + k];
-                const float* br = b + k * ldb;
-                for (int64_t n = 0; n < N; ++n) o[n] += av * br[n];
-            }
+#if defined(VLMQ_HAVE_AVX2)
+    if (use_avx2(c)) {
+        if (M <= kGemvMaxM) {
+            const int64_t grain = std::max<int64_t>(32, 16384 / std::max<int64_t>(1, K));
+            return parallel_for(c.pool, N, grain, [&](int64_t n0, int64_t n1) {
+                detail::gemv_nn_f32_avx2(a, lda, M, b, ldb, K, n0, n1, out, ldc, accumulate);
+            });
         }
-    });
+        detail::BOperand op;
+        op.kind = detail::BOperand::Kind::KN;
+        op.b = b;
+        op.ldb = ldb;
+        return detail::gemm_avx2(c.pool, a, lda, op, out, ldc, M, N, K, nullptr, accumulate);
+    }
+#endif
+    matmul_f32_ref(c.pool, a, lda, b, ldb, out, ldc, M, N, K, accumulate);
 }
 
 void matmul_f32_nt(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out,
                    int64_t ldc, int64_t M, int64_t N, int64_t K) {
-    parallel_for(c.pool, M, 4, [&](int64_t m0, int64_t m1) {
-        for (int64_t m = m0; m < m1; ++m)
-            for (int64_t n = 0; n < N; ++n) {
-                float acc = 0.0f;
-                for (int64_t k = 0; k < K; ++k) acc += a[m * lda + k] * b[n * ldb + k];
-                out[m * ldc + n] = acc;
-            }
-    });
+#if defined(VLMQ_HAVE_AVX2)
+    if (use_avx2(c)) {
+        if (M <= kGemvMaxM) {
+            const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, K));
+            return parallel_for(c.pool, N, grain, [&](int64_t n0, int64_t n1) {
+                detail::gemv_nt_f32_avx2(b, ldb, K, a, M, lda, n0, n1, out, ldc);
+            });
+        }
+        detail::BOperand op;
+        op.kind = detail::BOperand::Kind::NK;
+        op.b = b;
+        op.ldb = ldb;
+        return detail::gemm_avx2(c.pool, a, lda, op, out, ldc, M, N, K, nullptr, false);
+    }
+#endif
+    matmul_f32_nt_ref(c.pool, a, lda, b, ldb, out, ldc, M, N, K);
 }
 
 }  // namespace vlmq::kernels

@@ -68,7 +68,7 @@ void dequantize_row_ref(const QMatrix& m, int64_t r, float* out) {
             return;
         case Encoding::Int: break;
     }
-    std::vector<uint8_t> codes(size_t(m.cols));
+    std::vector<uint8_t> codes(static_cast<size_t>(m.cols));
     unpack_codes_ref(row, m.cols, m.fmt.bits, codes.data());
     const float offset = m.fmt.symmetric ? float(1 << (m.fmt.bits - 1)) : 0.0f;
     for (int64_t g = 0; g < l.groups_per_row; ++g) {

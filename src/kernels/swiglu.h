@@ -1,0 +1,16 @@
+#pragma once
+// The gated activation of Qwen2's MLP: gate = silu(gate) * up, silu(x) = x / (1 + e^-x), fp32.
+#include <cstdint>
+
+#include "kernels/compute.h"
+
+namespace vlmq::kernels {
+
+// gate, up: n contiguous values; the result replaces gate.
+void swiglu(const Compute& c, float* gate, const float* up, int64_t n);
+void swiglu_ref(float* gate, const float* up, int64_t n);
+#if defined(VLMQ_HAVE_AVX2)
+void swiglu_avx2(float* gate, const float* up, int64_t n);
+#endif
+
+}  // namespace vlmq::kernels
