@@ -117,7 +117,9 @@ std::string progressive_report_svg(const ordered_json& j) {
         max_acc = std::max(max_acc, y);
     }
     const double target = j["criteria"]["target_size_bytes"].get<double>() / 1e6;
-    max_size = std::max(max_size, target) * 1.05;
+    // The size target is drawn when it falls near the data; far above it would squash every point to the axis.
+    const bool target_on_scale = target <= max_size * 2.0;
+    max_size = (target_on_scale ? std::max(max_size, target) : max_size) * 1.08;
     const double budget = j["baseline"]["accuracy"].get<double>() * j["criteria"]["min_retention"].get<double>();
     min_acc = std::min(min_acc, budget);
     const double pad = std::max(0.02, (max_acc - min_acc) * 0.1);
@@ -147,9 +149,19 @@ std::string progressive_report_svg(const ordered_json& j) {
     svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#c80\" stroke-dasharray=\"2 3\"/>"
                        "<text x=\"{}\" y=\"{:.1f}\" fill=\"#c80\">retention budget {:.3f}</text>\n",
                        L, Y(budget), W - R, Y(budget), L + 6, Y(budget) + 12, budget);
-    svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#888\" stroke-dasharray=\"4 4\"/>"
-                       "<text x=\"{:.1f}\" y=\"{}\" fill=\"#888\" text-anchor=\"end\">size target {:.0f} MB</text>\n",
-                       X(target), T, X(target), H - B, X(target) - 4, T + 12, target);
+    if (target_on_scale)
+        svg += fmt::format("<line x1=\"{:.1f}\" y1=\"{}\" x2=\"{:.1f}\" y2=\"{}\" stroke=\"#888\" "
+                           "stroke-dasharray=\"4 4\"/><text x=\"{:.1f}\" y=\"{}\" fill=\"#888\" "
+                           "text-anchor=\"end\">size target {:.0f} MB</text>\n",
+                           X(target), T, X(target), H - B, X(target) - 4, T + 12, target);
+    else
+        svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#888\" text-anchor=\"end\">size target {:.0f} MB "
+                           "(off scale: every candidate is below it)</text>\n",
+                           W - R, T + 12, target);
+    const double base_size = j["baseline"]["size_bytes"].get<double>() / 1e6;
+    svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"9\" height=\"9\" fill=\"#2a7\"><title>baseline "
+                       "(unquantized)</title></rect>\n",
+                       X(base_size) - 4.5, Y(base) - 4.5);
     std::string path;
     int n = 0;
     for (const auto& [x, y, label, ok] : pts) {

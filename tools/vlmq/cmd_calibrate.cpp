@@ -1,11 +1,62 @@
-#include "commands.h"
+#include <fmt/format.h>
+
+#include "calib/collect.h"
+#include "cli_common.h"
 #include "core/error.h"
+#include "dataset_options.h"
+#include "model/fastvlm.h"
+#include "quant/quant_config.h"
 
 namespace vlmq::cli {
 
 void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
-    auto* cmd = app.add_subcommand("calibrate", "(not implemented yet)");
-    cmd->callback([] { fail("'calibrate' is not implemented yet"); });
+    struct Options {
+        std::string model, out, config;
+        DatasetOptions data;
+        int samples = 0;
+        uint64_t seed = 0;
+        int64_t hessian_max_k = 4096, hessian_budget_mb = 4096;
+        bool json = false;
+    };
+    auto opt = std::make_shared<Options>();
+    auto* cmd = app.add_subcommand("calibrate",
+                                   "Run the unquantized model on calibration samples and save the input statistics "
+                                   "of every matrix product (for weighted/GPTQ/AWQ rounding)");
+    cmd->add_option("--model", opt->model, "Checkpoint directory")->required();
+    opt->data.add(cmd, "--data", "", "Calibration data");
+    cmd->add_option("--samples", opt->samples, "Samples to use (default: the config's calibration_samples, else 1000)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--config", opt->config, "Quantization config (for calibration_samples)");
+    cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection");
+    cmd->add_option("--hessian-max-k", opt->hessian_max_k, "Collect X^T X only for inputs at most this wide");
+    cmd->add_option("--hessian-budget-mb", opt->hessian_budget_mb, "Memory budget for X^T X accumulators");
+    cmd->add_option("--out", opt->out, "Statistics file (.safetensors)")->required();
+    cmd->add_flag("--json", opt->json, "Print a JSON summary");
+    cmd->callback([opt, &global] {
+        if (!opt->data.given()) fail("calibrate: --data is required");
+        int n = opt->samples;
+        if (n == 0) n = opt->config.empty() ? 1000 : quant::QuantConfig::load(opt->config).calibration_samples;
+        auto ctx = make_compute(global);
+        const model::FastVLM model(opt->model);
+        const auto chosen = eval::select_samples(eval::load_dataset(opt->data.spec()), size_t(n), opt->seed);
+        calib::CollectOptions co;
+        co.hessian_max_k = opt->hessian_max_k;
+        co.hessian_budget_mb = opt->hessian_budget_mb;
+        auto stats = calib::collect_stats(model, chosen, ctx.compute, co, !opt->json);
+        stats->provenance["seed"] = opt->seed;
+        stats->save(opt->out);
+        int64_t with_h = 0;
+        for (const auto& [name, s] : stats->all()) with_h += s.has_hessian();
+        if (opt->json) {
+            fmt::print("{}", json_dump(ordered_json{{"out", opt->out},
+                                                    {"samples", stats->samples},
+                                                    {"weights", stats->all().size()},
+                                                    {"with_hessian", with_h}}));
+        } else {
+            fmt::print("{}: statistics of {} weights ({} with X^T X) from {} samples\n", opt->out, stats->all().size(),
+                       with_h, stats->samples);
+        }
+    });
 }
 
 }  // namespace vlmq::cli

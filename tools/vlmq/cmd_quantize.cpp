@@ -1,9 +1,13 @@
 #include <fmt/format.h>
 
+#include "calib/collect.h"
 #include "cli_common.h"
 #include "core/error.h"
+#include "dataset_options.h"
 #include "io/checkpoint.h"
 #include "model/arch_table.h"
+#include "model/fastvlm.h"
+#include "pipeline/progressive_quantize.h"
 #include "quant/quantizer.h"
 #include "quant/report_format.h"
 
@@ -12,7 +16,11 @@ namespace vlmq::cli {
 namespace {
 
 struct Options {
-    std::string model, config, out;
+    std::string model, config, out, stats, report;
+    DatasetOptions calib, val;
+    int calib_samples = 0, val_samples = 0;
+    uint64_t seed = 0;
+    double target_mb = 500.0;
     bool json = false, dry_run = false, tensors = false;
     double shard_gb = 2.0;
 };
@@ -40,31 +48,93 @@ void print_plan(const quant::Plan& plan, bool as_json) {
     fmt::print("total tensor bytes: {} ({} MB)\n", total, quant::format_mb(double(total)));
 }
 
+void run_progressive(const Options& o, const quant::QuantConfig& config, const kernels::Compute& c) {
+    pipeline::ProgressiveRequest req;
+    req.model = o.model;
+    req.out = o.out;
+    req.config = config;
+    req.have_calib = o.calib.given();
+    if (req.have_calib) req.calib = o.calib.spec();
+    req.val = o.val.spec();
+    req.stats_file = o.stats;
+    if (o.calib_samples > 0) req.calib_samples = o.calib_samples;
+    if (o.val_samples > 0) req.val_samples = o.val_samples;
+    req.seed = o.seed;
+    req.target_size_bytes = int64_t(o.target_mb * 1e6);
+    req.report_copy = o.report;
+    req.progress = !o.json;
+    req.max_shard_bytes = uint64_t(o.shard_gb * 1e9);
+    const auto outcome = pipeline::progressive_quantize(req, c);
+    if (o.json) {
+        fmt::print("{}", json_dump(outcome.report));
+        return;
+    }
+    const auto& f = outcome.report["final"];
+    fmt::print("{} -> {}: {} MB on disk, {} {:.4f} (baseline {:.4f}, retention {:.3f}), KLD {:.4f}\n", o.model, o.out,
+               quant::format_mb(double(outcome.package_bytes)), outcome.report["metric"].get<std::string>(),
+               f["accuracy"].get<double>(), outcome.report["baseline"]["accuracy"].get<double>(),
+               f["retention"].get<double>(), f["kld"].get<double>());
+    fmt::print("criteria: size < {:.0f} MB {}, retention >= {:.0f}% {}\n", o.target_mb,
+               f["criteria"]["size"].get<bool>() ? "PASS" : "FAIL", config.validation.min_retention * 100,
+               f["criteria"]["retention"].get<bool>() ? "PASS" : "FAIL");
+    fmt::print("report: {0}/report.md, {0}/report.json, {0}/report.svg\n", o.out);
+}
+
 }  // namespace
 
 void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     auto opt = std::make_shared<Options>();
-    auto* cmd = app.add_subcommand("quantize", "Quantize a checkpoint per component into a .vlmq package");
+    auto* cmd = app.add_subcommand(
+        "quantize", "Quantize a checkpoint per component into a .vlmq package; with --val, progressively: component by "
+                    "component with validation, retry with data-aware rounding, and fallback to higher precision");
     cmd->add_option("--model", opt->model, "Checkpoint directory (config.json + safetensors)")->required();
     cmd->add_option("--config", opt->config, "Quantization config JSON (e.g. configs/adr-001.json)")->required();
     cmd->add_option("--out", opt->out, "Output package directory (e.g. model.vlmq)");
+    opt->calib.add(cmd, "--calib", "calib-", "Calibration data");
+    opt->val.add(cmd, "--val", "val-", "Validation data (enables progressive quantization)");
+    cmd->add_option("--stats", opt->stats, "Calibration statistics from `vlmq calibrate` (instead of --calib)");
+    cmd->add_option("--calib-samples", opt->calib_samples, "Calibration samples (default: config calibration_samples)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--val-samples", opt->val_samples, "Validation samples (default: config validation.samples)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection");
+    cmd->add_option("--target-size", opt->target_mb, "Size criterion in MB reported as pass/fail (default 500)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--report", opt->report, "Also write the progressive report.json here");
     cmd->add_option("--shard-gb", opt->shard_gb, "Maximum size of one package shard in GB")->check(CLI::PositiveNumber);
     cmd->add_flag("--dry-run", opt->dry_run, "Print the per-tensor plan and sizes without writing anything");
     cmd->add_flag("--tensors", opt->tensors, "List every tensor in the report");
     cmd->add_flag("--json", opt->json, "Machine-readable JSON report on stdout");
     cmd->callback([opt, &global] {
-        const io::Checkpoint ckpt(opt->model);
         const quant::QuantConfig config = quant::QuantConfig::load(opt->config);
         if (opt->dry_run) {
+            const io::Checkpoint ckpt(opt->model);
             const auto arch = model::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
             print_plan(quant::make_plan(quant::checkpoint_tensors(ckpt), arch, config), opt->json);
             return;
         }
         if (opt->out.empty()) fail("--out is required (or use --dry-run)");
         auto ctx = make_compute(global);
+        if (opt->val.given()) {
+            run_progressive(*opt, config, ctx.compute);
+            return;
+        }
+        const io::Checkpoint ckpt(opt->model);
+        std::unique_ptr<calib::CalibrationStats> stats;
+        if (!opt->stats.empty()) {
+            stats = calib::CalibrationStats::load(opt->stats);
+        } else if (opt->calib.given()) {
+            const model::FastVLM model(opt->model);
+            const auto all = eval::load_dataset(opt->calib.spec());
+            const auto chosen = eval::select_samples(
+                all, size_t(opt->calib_samples > 0 ? opt->calib_samples : config.calibration_samples), opt->seed);
+            stats = calib::collect_stats(model, chosen, ctx.compute, {}, !opt->json);
+        }
         quant::QuantizeOptions qo;
         qo.progress = !opt->json;
         qo.max_shard_bytes = uint64_t(opt->shard_gb * 1e9);
+        qo.stats = stats.get();
+        if (stats) qo.extra_manifest["calibration"] = stats->provenance;
         const quant::QuantizeReport r = quant::quantize_checkpoint(ckpt, config, opt->out, ctx.compute, qo);
         if (opt->json) {
             ordered_json j = quant::report_json(r, true);

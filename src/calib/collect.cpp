@@ -1,0 +1,32 @@
+#include "calib/collect.h"
+
+#include "core/progress.h"
+#include "eval/prepared.h"
+#include "image/image.h"
+
+namespace vlmq::calib {
+
+std::unique_ptr<CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
+                                                const kernels::Compute& c, const CollectOptions& options,
+                                                bool progress) {
+    auto stats = std::make_unique<CalibrationStats>(options, &c);
+    model::ForwardHooks hooks;
+    hooks.observe_input = [&](const std::string& name, const float* x, int64_t M, int64_t K, int64_t ldx) {
+        stats->observe(name, x, M, K, ldx);
+    };
+    Progress bar("calibrate", int64_t(samples.samples.size()), "samples", progress);
+    for (const auto& s : samples.samples) {
+        const std::vector<float> pixels = model.preprocess(image::load_image(s.image));
+        const std::vector<int64_t> prompt = model.tokenize_question(eval::vqa_user_message(s.question));
+        const std::string answer = eval::majority_answer(s.answers);
+        const std::vector<int32_t> answer_ids = answer.empty() ? std::vector<int32_t>() : model.tokenizer().encode(answer);
+        model.answer_logits(c, pixels.data(), prompt, answer_ids, &hooks);
+        stats->samples += 1;
+        bar.advance();
+    }
+    stats->provenance["dataset"] = samples.name;
+    stats->provenance["samples"] = stats->samples;
+    return stats;
+}
+
+}  // namespace vlmq::calib

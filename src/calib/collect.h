@@ -1,0 +1,17 @@
+#pragma once
+// Calibration pass: runs the unquantized model teacher-forced over image + question + reference answer for
+// each sample and accumulates the input statistics of every matrix product (CalibrationStats).
+#include <memory>
+
+#include "calib/calib_stats.h"
+#include "eval/dataset.h"
+#include "kernels/compute.h"
+#include "model/fastvlm.h"
+
+namespace vlmq::calib {
+
+std::unique_ptr<CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
+                                                const kernels::Compute& c, const CollectOptions& options,
+                                                bool progress);
+
+}  // namespace vlmq::calib
