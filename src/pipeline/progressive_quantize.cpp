@@ -12,6 +12,7 @@
 #include "io/checkpoint.h"
 #include "model/arch_table.h"
 #include "model/fastvlm.h"
+#include "pipeline/size_budget.h"
 #include "quant/quantizer.h"
 
 namespace vlmq::pipeline {
@@ -137,6 +138,28 @@ ProgressiveOutcome progressive_quantize(const ProgressiveRequest& req, const ker
     };
     ProgressiveOutcome out;
     out.result = eval::run_progressive(req.config, component_infos(ckpt, req.config, stats.get()), evaluate, po);
+    if (req.allocate_to_target && out.result.final_eval.size_bytes > req.target_size_bytes) {
+        // The accepted plan is too big: lower the least sensitive units until it fits, then validate that.
+        const SizeBudgetResult fit =
+            fit_size_budget(ckpt, out.result.final_config, req.target_size_bytes, stats.get(), c);
+        eval::Step s;
+        s.component = "all";
+        s.precision = fmt::format("{} unit moves", fit.moves.size());
+        s.decision = "fit_size";
+        s.eval = evaluate(fit.config, "size budget");
+        s.accepted = true;
+        eval::passes(req.config.validation, out.result.baseline.metrics, s.eval.metrics, &s.retention);
+        for (const auto& m : fit.moves) s.note += (s.note.empty() ? "" : "; ") + m;
+        if (!fit.fits) s.note += (s.note.empty() ? "" : "; ") + std::string("no further unit could be lowered");
+        if (po.on_step) po.on_step(s);
+        out.result.steps.push_back(s);
+        out.result.final_config = fit.config;
+        out.result.final_eval = s.eval;
+        out.result.final_retention = s.retention;
+        double ret = 0;
+        out.result.passed_retention =
+            eval::passes(req.config.validation, out.result.baseline.metrics, s.eval.metrics, &ret);
+    }
 
     // 4. The final package, with the report inside.
     eval::ReportContext ctx;

@@ -22,7 +22,8 @@ struct ProgressiveRequest {
     std::optional<int> calib_samples;     // default: config.calibration_samples
     std::optional<int> val_samples;       // default: config.validation.samples
     uint64_t seed = 0;
-    int64_t target_size_bytes = 500'000'000;  // the ADR's size criterion (reported; not enforced)
+    int64_t target_size_bytes = 500'000'000;  // the ADR's size criterion
+    bool allocate_to_target = false;          // --target-size: lower precisions after the loop until it fits
     std::filesystem::path report_copy;    // also write report.json here (--report)
     bool progress = true;
     uint64_t max_shard_bytes = 2'000'000'000ull;

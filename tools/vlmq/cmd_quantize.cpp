@@ -8,6 +8,7 @@
 #include "model/arch_table.h"
 #include "model/fastvlm.h"
 #include "pipeline/progressive_quantize.h"
+#include "pipeline/size_budget.h"
 #include "quant/quantizer.h"
 #include "quant/report_format.h"
 
@@ -21,7 +22,7 @@ struct Options {
     int calib_samples = 0, val_samples = 0;
     uint64_t seed = 0;
     double target_mb = 500.0;
-    bool json = false, dry_run = false, tensors = false;
+    bool json = false, dry_run = false, tensors = false, allocate = false;
     double shard_gb = 2.0;
 };
 
@@ -61,6 +62,7 @@ void run_progressive(const Options& o, const quant::QuantConfig& config, const k
     if (o.val_samples > 0) req.val_samples = o.val_samples;
     req.seed = o.seed;
     req.target_size_bytes = int64_t(o.target_mb * 1e6);
+    req.allocate_to_target = o.allocate;
     req.report_copy = o.report;
     req.progress = !o.json;
     req.max_shard_bytes = uint64_t(o.shard_gb * 1e9);
@@ -98,8 +100,11 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--val-samples", opt->val_samples, "Validation samples (default: config validation.samples)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection");
-    cmd->add_option("--target-size", opt->target_mb, "Size criterion in MB reported as pass/fail (default 500)")
-        ->check(CLI::PositiveNumber);
+    cmd->add_option("--target-size", opt->target_mb,
+                    "Size budget in MB: lower the least sensitive layers' precision until the package tensors fit "
+                    "(without it, 500 MB is only reported as the ADR's pass/fail criterion)")
+        ->check(CLI::PositiveNumber)
+        ->each([opt](const std::string&) { opt->allocate = true; });
     cmd->add_option("--report", opt->report, "Also write the progressive report.json here");
     cmd->add_option("--shard-gb", opt->shard_gb, "Maximum size of one package shard in GB")->check(CLI::PositiveNumber);
     cmd->add_flag("--dry-run", opt->dry_run, "Print the per-tensor plan and sizes without writing anything");
@@ -130,12 +135,22 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
                 all, size_t(opt->calib_samples > 0 ? opt->calib_samples : config.calibration_samples), opt->seed);
             stats = calib::collect_stats(model, chosen, ctx.compute, {}, !opt->json);
         }
+        quant::QuantConfig effective = config;
+        if (opt->allocate) {
+            const auto fit = pipeline::fit_size_budget(ckpt, config, int64_t(opt->target_mb * 1e6), stats.get(), ctx.compute);
+            if (!opt->json)
+                for (const auto& m : fit.moves) fmt::print(stderr, "size budget: {}\n", m);
+            if (!fit.fits)
+                fmt::print(stderr, "size budget: {:.1f} MB does not fit {:.1f} MB even with every unit lowered\n",
+                           double(fit.bytes_after) / 1e6, opt->target_mb);
+            effective = fit.config;
+        }
         quant::QuantizeOptions qo;
         qo.progress = !opt->json;
         qo.max_shard_bytes = uint64_t(opt->shard_gb * 1e9);
         qo.stats = stats.get();
         if (stats) qo.extra_manifest["calibration"] = stats->provenance;
-        const quant::QuantizeReport r = quant::quantize_checkpoint(ckpt, config, opt->out, ctx.compute, qo);
+        const quant::QuantizeReport r = quant::quantize_checkpoint(ckpt, effective, opt->out, ctx.compute, qo);
         if (opt->json) {
             ordered_json j = quant::report_json(r, true);
             j["out"] = opt->out;
