@@ -163,7 +163,8 @@ TEST(QuantizeCli, BadInputsGiveOneLineErrors) {
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("'vision': unknown key"), std::string::npos) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    r = test::run_vlmq({"quantize", "--model", (dir / "nope").string(), "--config", (dir / "cfg.json").string(),
+    std::ofstream(dir / "good.json") << kAdr;
+    r = test::run_vlmq({"quantize", "--model", (dir / "nope").string(), "--config", (dir / "good.json").string(),
                         "--out", (dir / "x.vlmq").string()});
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_NE(r.err.find("nope"), std::string::npos) << r.err;

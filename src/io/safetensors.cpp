@@ -200,16 +200,17 @@ SafetensorsWriter::SafetensorsWriter(std::filesystem::path path, std::vector<Ten
     uint64_t offset = 0;
     for (auto& d : decls) {
         if (d.name == "__metadata__" || d.name.empty()) fail("{}: invalid tensor name '{}'", path_.string(), d.name);
-        Slot s;
-        s.info.name = d.name;
-        s.info.dtype = d.dtype;
-        s.info.shape = d.shape;
-        s.info.begin = offset;
-        s.info.end = offset + uint64_t(s.info.numel()) * dtype_size(d.dtype);
-        offset = s.info.end;
+        auto [it, inserted] = slots_.try_emplace(d.name);
+        if (!inserted) fail("{}: duplicate tensor '{}'", path_.string(), d.name);
+        TensorInfo& t = it->second.info;
+        t.name = d.name;
+        t.dtype = d.dtype;
+        t.shape = d.shape;
+        t.begin = offset;
+        t.end = offset + uint64_t(t.numel()) * dtype_size(d.dtype);
+        offset = t.end;
         header[d.name] = {{"dtype", std::string(dtype_name(d.dtype))}, {"shape", d.shape},
-                          {"data_offsets", {s.info.begin, s.info.end}}};
-        if (!slots_.emplace(d.name, std::move(s)).second) fail("{}: duplicate tensor '{}'", path_.string(), d.name);
+                          {"data_offsets", {t.begin, t.end}}};
     }
     if (!metadata.empty()) header["__metadata__"] = metadata;
     std::string text = header.dump();
@@ -272,8 +273,8 @@ void SafetensorsWriter::write_chunk(const std::string& name, uint64_t offset, st
 
 void SafetensorsWriter::finish() {
     for (const auto& [name, s] : slots_)
-        if (s.written != s.info.nbytes())
-            fail("{}: tensor '{}' received {} of {} bytes", path_.string(), name, s.written, s.info.nbytes());
+        if (s.written.load() != s.info.nbytes())
+            fail("{}: tensor '{}' received {} of {} bytes", path_.string(), name, s.written.load(), s.info.nbytes());
     if (::close(fd_) != 0) {
         fd_ = -1;
         fail("{}: close failed: {}", tmp_path_.string(), std::strerror(errno));

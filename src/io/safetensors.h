@@ -5,6 +5,7 @@
 // Layout: u64 little-endian header length N, N bytes of UTF-8 JSON
 // {"name": {"dtype": "BF16", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}},
 // then the data section; offsets are relative to the data section, tensors tile it without gaps.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -65,7 +66,8 @@ struct TensorDecl {
     std::vector<int64_t> shape;
 };
 
-// Declare every tensor up front; then write each exactly once, whole or in chunks, in any order.
+// Declare every tensor up front; then write each exactly once, whole or in chunks, in any order, from any
+// thread (chunks of different byte ranges may be written concurrently).
 // The file appears at `path` only after finish(); until then it lives at "<path>.tmp-<pid>".
 class SafetensorsWriter {
 public:
@@ -85,7 +87,7 @@ public:
 private:
     struct Slot {
         TensorInfo info;
-        uint64_t written = 0;
+        std::atomic<uint64_t> written{0};
     };
     Slot& slot(const std::string& name);
 

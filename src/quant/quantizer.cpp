@@ -30,7 +30,7 @@ std::vector<TensorMeta> checkpoint_tensors(const io::Checkpoint& ckpt) {
     return out;
 }
 
-std::string checkpoint_hash(const io::Checkpoint& ckpt) {
+std::string checkpoint_hash(const io::Checkpoint& ckpt, const std::map<std::string, uint64_t>& tensor_hashes) {
     XXH3_state_t* st = XXH3_createState();
     XXH3_128bits_reset(st);
     const std::string config = read_text_file(ckpt.dir() / "config.json");
@@ -38,11 +38,11 @@ std::string checkpoint_hash(const io::Checkpoint& ckpt) {
     for (const auto& f : ckpt.files()) {
         const auto header = f->header_bytes();
         XXH3_128bits_update(st, header.data(), header.size());
-        for (const auto& t : f->tensors()) {
-            const auto d = f->data(t);
-            XXH3_128bits_update(st, d.data(), d.size());
-            f->release(t);
-        }
+    }
+    for (const auto& name : ckpt.names()) {
+        auto it = tensor_hashes.find(name);
+        const uint64_t h = it != tensor_hashes.end() ? it->second : tensor_content_hash(ckpt.at(name).bytes(), nullptr);
+        XXH3_128bits_update(st, &h, sizeof h);
     }
     const XXH128_hash_t h = XXH3_128bits_digest(st);
     XXH3_freeState(st);
@@ -117,7 +117,6 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     QuantizeReport report;
     const model::ArchTable arch = model::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     report.plan = make_plan(checkpoint_tensors(ckpt), arch, config);
-    report.source_hash = checkpoint_hash(ckpt);
     AwqTransform awq;
     if (options.stats) awq = apply_awq(report.plan, ckpt, arch, *options.stats, compute);
 
@@ -145,6 +144,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     for (const auto& e : report.plan.entries) total_mb += e.source_bytes();
     Progress bar("quantize", int64_t(report.plan.entries.size()), "tensors", options.progress);
     TensorQuantizer tq(compute, options.stats, &awq);
+    std::map<std::string, uint64_t> tensor_hashes;
     for (size_t s = 0; s < n_shards; ++s) {
         std::vector<io::TensorDecl> decls;
         for (size_t i : shard_entries[s])
@@ -159,6 +159,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
             const TensorError err = with_context("quantizing tensor '" + e.tensor.name + "'",
                                                  [&] { return tq.quantize(e, src.bytes(), writer); });
             src.release();
+            tensor_hashes[e.tensor.name] = err.source_hash;
             tr.rel_error = err.rel_error();
             tr.algorithm = err.algorithm;
             tr.sqnr_db = err.sqnr_db();
@@ -168,6 +169,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
         writer.finish();
     }
     bar.finish();
+    report.source_hash = checkpoint_hash(ckpt, tensor_hashes);
 
     for (const auto& f : ckpt.side_files()) fs::copy_file(f, stage.path() / f.filename());
     summarize(report);

@@ -4,6 +4,7 @@
 // package directory appears only when complete.
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -58,8 +59,9 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
                                    const std::filesystem::path& out, const kernels::Compute& compute,
                                    const QuantizeOptions& options = {});
 
-// XXH3-128 over config.json and every safetensors file, as "xxh3-128:<hex>".
-std::string checkpoint_hash(const io::Checkpoint& ckpt);
+// "xxh3-128:<hex>": XXH3-128 over config.json, every safetensors header and, in name order, each tensor's
+// content hash (tensor_content_hash; taken from `tensor_hashes` when already computed).
+std::string checkpoint_hash(const io::Checkpoint& ckpt, const std::map<std::string, uint64_t>& tensor_hashes = {});
 
 std::vector<TensorMeta> checkpoint_tensors(const io::Checkpoint& ckpt);
 

@@ -4,6 +4,8 @@
 #include <cstring>
 #include <vector>
 
+#include <xxhash.h>
+
 #include "core/error.h"
 #include "core/half.h"
 #include "package/package_format.h"
@@ -48,26 +50,34 @@ TensorError measure(const kernels::Compute& c, const std::byte* src, DType dtype
         kernels::Compute serial = c;
         serial.pool = nullptr;
         for (int64_t r = r0; r < r1; ++r) {
-            source_rows_to_f32(src + size_t(r * cols) * esize, dtype, cols, w.data());
+            qformat::convert_to_f32(serial, src + size_t(r * cols) * esize, dtype, cols, w.data());
             qformat::dequantize_rows(serial, q, r, 1, w_hat.data());
             if (col_scale)
                 for (int64_t k = 0; k < cols; ++k) w_hat[size_t(k)] /= col_scale[k];
-            double a = 0, b = 0;
-            for (int64_t k = 0; k < cols; ++k) {
-                const double d = double(w[size_t(k)]) - double(w_hat[size_t(k)]);
-                a += double(w[size_t(k)]) * double(w[size_t(k)]);
-                b += d * d;
+            // Four independent accumulators: the order is fixed, so the sums are reproducible.
+            double a[4] = {0, 0, 0, 0}, e[4] = {0, 0, 0, 0};
+            int64_t k = 0;
+            for (; k + 4 <= cols; k += 4)
+                for (int l = 0; l < 4; ++l) {
+                    const double x = w[size_t(k + l)], d = x - double(w_hat[size_t(k + l)]);
+                    a[l] += x * x;
+                    e[l] += d * d;
+                }
+            for (; k < cols; ++k) {
+                const double x = w[size_t(k)], d = x - double(w_hat[size_t(k)]);
+                a[0] += x * x;
+                e[0] += d * d;
             }
-            ref[size_t(r)] = a;
-            err[size_t(r)] = b;
+            ref[size_t(r)] = (a[0] + a[1]) + (a[2] + a[3]);
+            err[size_t(r)] = (e[0] + e[1]) + (e[2] + e[3]);
         }
     });
-    TensorError e;
+    TensorError out;
     for (int64_t r = 0; r < rows; ++r) {
-        e.ref_sq += ref[size_t(r)];
-        e.err_sq += err[size_t(r)];
+        out.ref_sq += ref[size_t(r)];
+        out.err_sq += err[size_t(r)];
     }
-    return e;
+    return out;
 }
 
 void write_matrix_rows(io::SafetensorsWriter& w, const std::string& name, const qformat::QMatrixBuffer& buf,
@@ -82,11 +92,26 @@ void write_matrix_rows(io::SafetensorsWriter& w, const std::string& name, const 
 
 }  // namespace
 
+uint64_t tensor_content_hash(std::span<const std::byte> bytes, ThreadPool* pool) {
+    constexpr size_t kBlock = 1 << 20;
+    const int64_t blocks = int64_t((bytes.size() + kBlock - 1) / kBlock);
+    std::vector<uint64_t> digests(static_cast<size_t>(std::max<int64_t>(blocks, 1)), 0);
+    parallel_for(pool, blocks, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            const size_t off = size_t(b) * kBlock;
+            digests[size_t(b)] = XXH3_64bits(bytes.data() + off, std::min(kBlock, bytes.size() - off));
+        }
+    });
+    return XXH3_64bits(digests.data(), digests.size() * sizeof(uint64_t));
+}
+
 TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::byte> src,
                                       io::SafetensorsWriter& writer) const {
     if (e.keep) {
         writer.write(e.tensor.name, src);
-        return {};
+        TensorError kept;
+        kept.source_hash = tensor_content_hash(src, compute_.pool);
+        return kept;
     }
     if (!dtype_is_float(e.tensor.dtype))
         fail("cannot convert a {} tensor to {}", dtype_name(e.tensor.dtype), e.precision.format.name());
@@ -99,30 +124,53 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
     }
     const DType dtype = replaced ? DType::F32 : e.tensor.dtype;
     const std::byte* base = replaced ? reinterpret_cast<const std::byte*>(replaced->data()) : src.data();
-    const size_t esize = dtype_size(dtype);
+    const size_t esize = dtype_size(dtype), src_esize = dtype_size(e.tensor.dtype);
     rounding::Algorithm algo = rounding::parse_algorithm(e.precision.algorithm);
     const bool awq_scaled = algo == rounding::Algorithm::Awq && replaced;
     if (algo == rounding::Algorithm::Awq) algo = awq_scaled ? rounding::Algorithm::Rtn : rounding::Algorithm::Weighted;
+    // Measured against the replaced source only for AWQ producers (they have no column scales of their own).
+    const bool measure_replaced = replaced && !col_scale;
 
     TensorError total;
-    // Row-wise algorithms stream in chunks; algorithms that need the whole matrix get it in one piece.
-    const bool whole = rounding::needs_whole_matrix(algo) && e.precision.format.is_int();
-    const int64_t chunk_rows = whole ? e.rows : std::max<int64_t>(1, (int64_t(4) << 20) / std::max<int64_t>(1, e.cols));
-    for (int64_t r0 = 0; r0 < e.rows; r0 += chunk_rows) {
-        const int64_t nr = std::min(chunk_rows, e.rows - r0);
-        qformat::QMatrixBuffer buf(e.precision.format, nr, e.cols);
-        const std::byte* chunk = base + size_t(r0 * e.cols) * esize;
+    total.source_hash = tensor_content_hash(src, compute_.pool);
+    if (rounding::needs_whole_matrix(algo) && e.precision.format.is_int()) {
+        // GPTQ: the whole matrix at once (it parallelises over rows itself).
+        qformat::QMatrixBuffer buf(e.precision.format, e.rows, e.cols);
         const rounding::Algorithm applied =
-            rounding::quantize_matrix(compute_, algo, chunk, dtype, buf.mut(), stats_, e.tensor.name);
-        if (e.precision.format.is_int()) total.algorithm = awq_scaled ? "awq" : rounding::algorithm_name(applied);
-        write_matrix_rows(writer, e.tensor.name, buf, r0);
-        const std::byte* orig = src.data() + size_t(r0 * e.cols) * dtype_size(e.tensor.dtype);
-        const TensorError part = replaced && !col_scale
-                                     ? measure(compute_, chunk, dtype, buf.view(), nullptr)
-                                     : measure(compute_, orig, e.tensor.dtype, buf.view(), col_scale);
-        total.ref_sq += part.ref_sq;
-        total.err_sq += part.err_sq;
+            rounding::quantize_matrix(compute_, algo, base, dtype, buf.mut(), stats_, e.tensor.name);
+        total.algorithm = awq_scaled ? "awq" : rounding::algorithm_name(applied);
+        write_matrix_rows(writer, e.tensor.name, buf, 0);
+        const TensorError part = measure_replaced ? measure(compute_, base, dtype, buf.view(), nullptr)
+                                                  : measure(compute_, src.data(), e.tensor.dtype, buf.view(), col_scale);
+        total.ref_sq = part.ref_sq;
+        total.err_sq = part.err_sq;
+        return total;
     }
+    // Row-wise algorithms: blocks of rows in parallel, each quantized, written and measured by one thread
+    // (block boundaries do not depend on the thread count, so neither do the sums).
+    const int64_t block_rows = std::max<int64_t>(1, (int64_t(64) << 10) / std::max<int64_t>(1, e.cols));
+    const int64_t blocks = (e.rows + block_rows - 1) / block_rows;
+    std::vector<TensorError> parts(static_cast<size_t>(blocks));
+    std::vector<rounding::Algorithm> applied(static_cast<size_t>(blocks), algo);
+    kernels::Compute serial = compute_;
+    serial.pool = nullptr;
+    parallel_for(compute_.pool, blocks, 1, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; ++b) {
+            const int64_t r0 = b * block_rows, nr = std::min(block_rows, e.rows - r0);
+            qformat::QMatrixBuffer buf(e.precision.format, nr, e.cols);
+            const std::byte* chunk = base + size_t(r0 * e.cols) * esize;
+            applied[size_t(b)] = rounding::quantize_matrix(serial, algo, chunk, dtype, buf.mut(), stats_, e.tensor.name);
+            write_matrix_rows(writer, e.tensor.name, buf, r0);
+            parts[size_t(b)] = measure_replaced ? measure(serial, chunk, dtype, buf.view(), nullptr)
+                                                : measure(serial, src.data() + size_t(r0 * e.cols) * src_esize,
+                                                          e.tensor.dtype, buf.view(), col_scale);
+        }
+    });
+    for (const auto& p : parts) {
+        total.ref_sq += p.ref_sq;
+        total.err_sq += p.err_sq;
+    }
+    if (e.precision.format.is_int()) total.algorithm = awq_scaled ? "awq" : rounding::algorithm_name(applied.front());
     return total;
 }
 

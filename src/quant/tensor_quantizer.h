@@ -18,6 +18,7 @@ struct TensorError {
     double ref_sq = 0.0;  // sum of w^2
     double err_sq = 0.0;  // sum of (w - w_hat)^2
     std::string algorithm;  // rounding algorithm actually applied ("" for kept/float tensors)
+    uint64_t source_hash = 0;  // content hash of the source bytes (see tensor_content_hash)
     double rel_error() const { return ref_sq > 0 ? std::sqrt(err_sq / ref_sq) : (err_sq > 0 ? INFINITY : 0.0); }
     double sqnr_db() const { return err_sq > 0 ? 10.0 * std::log10(ref_sq / err_sq) : INFINITY; }
 };
@@ -37,6 +38,9 @@ private:
     const calib::CalibrationStats* stats_;
     const AwqTransform* awq_;
 };
+
+// XXH3-64 over the XXH3-64 digests of consecutive 1 MiB blocks of `bytes` (blocks hashed in parallel).
+uint64_t tensor_content_hash(std::span<const std::byte> bytes, ThreadPool* pool);
 
 // Source rows as fp32 (F32/F16/BF16).
 void source_rows_to_f32(const std::byte* src, DType dtype, int64_t count, float* out);
