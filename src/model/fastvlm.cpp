@@ -1,0 +1,149 @@
+#include "model/fastvlm.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/error.h"
+#include "image/preprocess.h"
+#include "model/qwen2_generate.h"
+#include "model/qwen2_inputs.h"
+#include "text/prompt.h"
+
+namespace vlmq::model {
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::filesystem::path tokenizer_path(const WeightSource& ws) {
+    const auto p = ws.dir() / "tokenizer.json";
+    if (!std::filesystem::exists(p)) fail("{}: missing tokenizer.json (expected beside config.json)", ws.dir().string());
+    return p;
+}
+
+}  // namespace
+
+FastVLM::FastVLM(const std::filesystem::path& path)
+    : weights_(open_weights(path)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
+    vision_ = std::make_unique<VisionTower>(*weights_);
+    projector_ = std::make_unique<Projector>(*weights_);
+    llm_ = std::make_unique<Qwen2>(*weights_);
+    const std::string where = (weights_->dir() / "config.json").string();
+    if (vision_->config().out_channels() != projector_->in_dim())
+        fail("{}: vision tower gives {} channels but mm_hidden_size is {}", where, vision_->config().out_channels(),
+             projector_->in_dim());
+    vocab_limit_ = std::min<int64_t>(llm_->vocab(), int64_t(tokenizer_.vocab_size()));
+    eos_ids_ = llm_->config().eos_token_ids;
+    if (auto im_end = tokenizer_.token_id("<|im_end|>"))
+        if (std::find(eos_ids_.begin(), eos_ids_.end(), *im_end) == eos_ids_.end()) eos_ids_.push_back(*im_end);
+}
+
+FastVLM::~FastVLM() = default;
+
+int FastVLM::image_size() const { return vision_->config().image_size; }
+int64_t FastVLM::image_tokens() const { return vision_->config().tokens(); }
+
+std::vector<float> FastVLM::preprocess(const image::Image& img) const { return image::preprocess(img, image_size()); }
+
+std::vector<int64_t> FastVLM::tokenize_question(std::string_view user_message) const {
+    return tokenize_prompt(text::qwen2_prompt(user_message, true));
+}
+
+std::vector<int64_t> FastVLM::tokenize_prompt(std::string_view templated_prompt) const {
+    return text::tokenize_with_image(tokenizer_, templated_prompt);
+}
+
+std::vector<float> FastVLM::encode_image(const kernels::Compute& c, const float* pixels,
+                                         const ForwardHooks* hooks) const {
+    const std::vector<float> features = vision_->forward(c, pixels, hooks);
+    return projector_->forward(c, features.data(), image_tokens(), hooks);
+}
+
+std::vector<float> FastVLM::inputs_embeds(const kernels::Compute& c, std::span<const int64_t> prompt_ids,
+                                          const float* image_features) const {
+    return build_inputs_embeds(c, *llm_, prompt_ids, image_features, image_tokens());
+}
+
+std::vector<float> FastVLM::prefill(const kernels::Compute& c, KvCache& cache, std::span<const int64_t> prompt_ids,
+                                    const float* image_features, const ForwardHooks* hooks) const {
+    if (cache.length() != 0) fail("prefill needs an empty KV cache");
+    const std::vector<float> embeds = inputs_embeds(c, prompt_ids, image_features);
+    const int64_t rows = int64_t(embeds.size()) / hidden();
+    return llm_->forward(c, cache, embeds.data(), rows, rows - 1, hooks);
+}
+
+GenerateResult FastVLM::generate(const kernels::Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
+                                 const GenerateOptions& opts) const {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<float> features = encode_image(c, pixels);
+    const double encode_ms = ms_since(t0);
+    GenerateResult r = generate_from_features(c, features.data(), prompt_ids, opts);
+    r.timings.image_encode_ms = encode_ms;
+    return r;
+}
+
+GenerateResult FastVLM::generate_from_features(const kernels::Compute& c, const float* image_features,
+                                               std::span<const int64_t> prompt_ids,
+                                               const GenerateOptions& opts) const {
+    DecodeOptions d;
+    d.max_new_tokens = opts.max_new_tokens;
+    d.sampling = {opts.temperature, opts.top_p, opts.seed};
+    d.sampling.validate();
+    d.eos_ids = eos_ids_;
+    d.vocab_limit = vocab_limit_;
+
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::vector<float> embeds = inputs_embeds(c, prompt_ids, image_features);
+    const double embed_ms = ms_since(t0);
+    GenerateResult r;
+    r.prompt_tokens = int64_t(embeds.size()) / hidden();
+    KvCache cache = new_cache();
+    const DecodeResult out = generate_tokens(c, *llm_, cache, embeds.data(), r.prompt_tokens, d);
+    r.token_ids = out.ids;
+    r.hit_eos = out.hit_eos;
+    r.text = tokenizer_.decode(r.token_ids, true);
+    r.timings.prefill_ms = embed_ms + out.prefill_ms;
+    r.timings.decode_ms = out.decode_ms;
+    r.timings.decode_steps = std::max<int64_t>(0, int64_t(out.ids.size()) - 1);
+    return r;
+}
+
+std::vector<float> FastVLM::answer_logits(const kernels::Compute& c, const float* pixels,
+                                          std::span<const int64_t> prompt_ids, std::span<const int32_t> answer_ids,
+                                          const ForwardHooks* hooks) const {
+    const std::vector<float> features = encode_image(c, pixels, hooks);
+    return answer_logits_from_features(c, features.data(), prompt_ids, answer_ids, hooks);
+}
+
+std::vector<float> FastVLM::answer_logits_from_features(const kernels::Compute& c, const float* image_features,
+                                                        std::span<const int64_t> prompt_ids,
+                                                        std::span<const int32_t> answer_ids,
+                                                        const ForwardHooks* hooks) const {
+    std::vector<int64_t> ids(prompt_ids.begin(), prompt_ids.end());
+    ids.insert(ids.end(), answer_ids.begin(), answer_ids.end());
+    const std::vector<float> embeds = inputs_embeds(c, ids, image_features);
+    const int64_t rows = int64_t(embeds.size()) / hidden();
+    const int64_t first = rows - int64_t(answer_ids.size()) - 1;  // last prompt position
+    KvCache cache = new_cache();
+    std::vector<float> logits = llm_->forward(c, cache, embeds.data(), rows, first, hooks);
+    const int64_t V = llm_->vocab(), n = rows - first;
+    if (vocab_limit_ < V) {
+        for (int64_t r = 1; r < n; ++r)
+            std::copy_n(logits.begin() + r * V, vocab_limit_, logits.begin() + r * vocab_limit_);
+        logits.resize(size_t(n * vocab_limit_));
+    }
+    return logits;
+}
+
+std::vector<float> FastVLM::forward(const kernels::Compute& c, const float* pixels,
+                                    std::span<const int64_t> prompt_ids, const ForwardHooks* hooks) const {
+    const std::vector<float> features = encode_image(c, pixels, hooks);
+    const std::vector<float> embeds = inputs_embeds(c, prompt_ids, features.data());
+    const int64_t rows = int64_t(embeds.size()) / hidden();
+    KvCache cache = new_cache();
+    return llm_->forward(c, cache, embeds.data(), rows, 0, hooks);
+}
+
+}  // namespace vlmq::model
