@@ -1,5 +1,7 @@
 #include "core/thread_pool.h"
 
+#include "core/denormals.h"
+
 #include <algorithm>
 
 namespace vlmq {
@@ -40,6 +42,7 @@ void ThreadPool::run_chunks(int64_t generation) {
 }
 
 void ThreadPool::worker_loop(int) {
+    flush_denormals_on_this_thread();
     int64_t seen = 0;
     for (;;) {
         int64_t generation;

@@ -3,9 +3,11 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "core/denormals.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
+    vlmq::flush_denormals_on_this_thread();
     CLI::App app{"vlmq: per-component mixed-precision quantization, validation and CPU inference for "
                  "vision-language models (FastVLM)"};
     app.set_version_flag("--version", std::string("vlmq ") + VLMQ_VERSION);
