@@ -62,7 +62,12 @@ WeightGenerator::WeightGenerator(const io::TensorDecl& t, uint64_t seed) : key_(
         const bool folds_identity = n.find("token_mixer.reparam_conv") != std::string::npos ||
                                     (n.find(".network.") != std::string::npos && ends_with(n, "reparam_conv.weight") &&
                                      n.find("proj") == std::string::npos && n.find("token_mixer") == std::string::npos);
-        if (depthwise && folds_identity) identity_tap_ = cols_ / 2;
+        if (depthwise && folds_identity) {
+            // Re-parameterised mixers are identity + a small learned residual: keep the residual small so 40
+            // stacked blocks neither explode nor vanish (activations stay O(1..10), like a trained tower).
+            identity_tap_ = cols_ / 2;
+            sigma_ *= 0.1f;
+        }
     }
 }
 
@@ -85,7 +90,7 @@ void WeightGenerator::rows(int64_t row0, int64_t nrows, float* out) const {
                 for (int64_t c = 0; c < cols_; ++c) o[c] = 0.02f * approx_normal(splitmix64(st));
                 break;
             case Kind::Scale:
-                for (int64_t c = 0; c < cols_; ++c) o[c] = 0.05f + 0.05f * std::fabs(approx_normal(splitmix64(st)));
+                for (int64_t c = 0; c < cols_; ++c) o[c] = 0.01f + 0.01f * std::fabs(approx_normal(splitmix64(st)));
                 break;
             case Kind::Mean:
                 for (int64_t c = 0; c < cols_; ++c) o[c] = 0.1f * approx_normal(splitmix64(st));
