@@ -17,14 +17,7 @@ void write(const fs::path& p, const std::string& text) {
     std::ofstream(p, std::ios::binary) << text;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using vlmq::test::error_of;
 
 std::string load_error(const DatasetSpec& spec) {
     return error_of([&] { load_dataset(spec); });

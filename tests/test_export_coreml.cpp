@@ -68,14 +68,7 @@ std::vector<float> interpret(const fs::path& pkg_dir, const std::vector<float>& 
     return interp.run({{"images", in}}).at("image_features").f;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using vlmq::test::error_of;
 
 // A copy of `src` whose model.mlmodel is `spec` re-encoded.
 fs::path with_spec(const fs::path& src, const fs::path& dst, const ModelSpec& spec) {

@@ -2,6 +2,8 @@
 // packing, and weight storage (every vlmq format x target decoded back by the interpreter).
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -27,14 +29,7 @@ std::string hex(std::string_view s) {
     return out;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using vlmq::test::error_of;
 
 Value make_value(TensorType type, std::variant<Immediate, BlobRef> data) {
     Value v;

@@ -274,14 +274,7 @@ TEST(Sampling, RejectsBadOptions) {
 
 // --- config and input validation ------------------------------------------------------------------
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using vlmq::test::error_of;
 
 TEST(Qwen2Config, ReadsTinyConfig) {
     const auto ws = open_weights(test::tiny_model_dir());

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/error.h"
 #include "core/half.h"
 
 namespace vlmq::test {
@@ -86,6 +87,15 @@ std::vector<int64_t> read_i64(const fs::path& file, const std::string& name) {
         }
     }
     return out;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
 }
 
 double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b) {

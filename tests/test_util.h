@@ -1,6 +1,7 @@
 #pragma once
 // Shared helpers for the test executables.
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,9 @@ private:
 std::vector<float> read_f32(const std::filesystem::path& file, const std::string& name,
                             std::vector<int64_t>* shape = nullptr);
 std::vector<int64_t> read_i64(const std::filesystem::path& file, const std::string& name);
+
+// The message of the vlmq::Error that fn throws; "" when it throws none.
+std::string error_of(const std::function<void()>& fn);
 
 // max |a - b| / max |b|
 double max_rel_diff(const std::vector<float>& a, const std::vector<float>& b);

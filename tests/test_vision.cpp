@@ -34,14 +34,7 @@ Taps run_with_taps(const VisionTower& tower, const kernels::Compute& c, const st
     return taps;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using vlmq::test::error_of;
 
 json tiny_config() { return read_json_file(test::tiny_model_dir() / "config.json"); }
 

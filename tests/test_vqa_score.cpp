@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "test_util.h"
+
 #include "core/error.h"
 #include "eval/score_report.h"
 #include "eval/vqa_score.h"
@@ -15,14 +17,7 @@ std::vector<std::string> repeat(std::initializer_list<std::pair<int, std::string
     return out;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
+using vlmq::test::error_of;
 
 VqaSample sample(int64_t id, std::string qt, std::string at, std::vector<std::string> answers) {
     VqaSample s;

@@ -94,18 +94,23 @@ ProgressiveResult run_progressive(const quant::QuantConfig& source, const std::v
         return s;
     };
 
+    // A step that leaves the component as in the source (the current model is unchanged).
+    auto record_keep = [&](const ComponentInfo& comp, const std::string& decision, const std::string& note) {
+        Step s;
+        s.component = comp.name;
+        s.precision = "keep";
+        s.decision = decision;
+        s.accepted = true;
+        s.eval = current_eval;
+        s.retention = 1.0;
+        s.note = note;
+        record(s);
+    };
+
     for (const ComponentInfo* comp : order) {
         auto planned = source.components.find(comp->name);
         if (planned == source.components.end() || planned->second.keep) {
-            Step s;
-            s.component = comp->name;
-            s.precision = "keep";
-            s.decision = "kept";
-            s.accepted = true;
-            s.eval = current_eval;
-            s.retention = 1.0;
-            s.note = "not quantized by the config";
-            record(s);
+            record_keep(*comp, "kept", "not quantized by the config");
             continue;
         }
         const quant::Precision target = planned->second;
@@ -175,15 +180,7 @@ ProgressiveResult run_progressive(const quant::QuantConfig& source, const std::v
             if (done) break;
         }
         if (!done) {
-            Step s;
-            s.component = comp->name;
-            s.precision = "keep";
-            s.decision = "fell_back";
-            s.accepted = true;
-            s.eval = current_eval;
-            s.retention = 1.0;
-            s.note = "no precision met the budget; the component stays as in the source";
-            record(s);
+            record_keep(*comp, "fell_back", "no precision met the budget; the component stays as in the source");
             current.components[comp->name] = keep_precision();
         }
     }

@@ -41,7 +41,8 @@ double tensor_loss(const io::Checkpoint& ckpt, const quant::PlanEntry& e, const 
     kernels::Compute serial = c;
     serial.pool = nullptr;
     for (int64_t r = 0; r < e.rows; ++r) {
-        quant::source_rows_to_f32(ref.bytes().data() + size_t(r * e.cols) * esize, e.tensor.dtype, e.cols, w.data());
+        qformat::convert_to_f32(serial, ref.bytes().data() + size_t(r * e.cols) * esize, e.tensor.dtype, e.cols,
+                                w.data());
         qformat::dequantize_rows(serial, q.view(), r, 1, wq.data());
         for (int64_t j = 0; j < e.cols; ++j) {
             const double d = double(w[size_t(j)]) - wq[size_t(j)];

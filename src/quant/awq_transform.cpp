@@ -4,6 +4,7 @@
 
 #include "calib/calib_stats.h"
 #include "core/error.h"
+#include "qformat/dequant.h"
 #include "quant/tensor_quantizer.h"
 #include "rounding/awq.h"
 
@@ -57,7 +58,7 @@ AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const model::Arch
         if (it != out.replaced.end()) return it->second;
         const io::TensorRef& ref = ckpt.at(name);
         std::vector<float> v(static_cast<size_t>(ref.info->numel()));
-        source_rows_to_f32(ref.bytes().data(), ref.info->dtype, ref.info->numel(), v.data());
+        qformat::convert_to_f32(c, ref.bytes().data(), ref.info->dtype, ref.info->numel(), v.data());
         return out.replaced.emplace(name, std::move(v)).first->second;
     };
 

@@ -15,27 +15,6 @@
 
 namespace vlmq::quant {
 
-void source_rows_to_f32(const std::byte* src, DType dtype, int64_t count, float* out) {
-    switch (dtype) {
-        case DType::F32: std::memcpy(out, src, size_t(count) * 4); return;
-        case DType::BF16:
-            for (int64_t i = 0; i < count; ++i) {
-                uint16_t h;
-                std::memcpy(&h, src + 2 * i, 2);
-                out[i] = bf16_to_f32(h);
-            }
-            return;
-        case DType::F16:
-            for (int64_t i = 0; i < count; ++i) {
-                uint16_t h;
-                std::memcpy(&h, src + 2 * i, 2);
-                out[i] = f16_to_f32(h);
-            }
-            return;
-        default: fail("dtype {} is not a floating-point type", dtype_name(dtype));
-    }
-}
-
 namespace {
 
 // Accumulates ||w||^2 and ||w - w_hat||^2 over rows, in fixed row order (deterministic for any thread count).

@@ -42,7 +42,4 @@ private:
 // XXH3-64 over the XXH3-64 digests of consecutive 1 MiB blocks of `bytes` (blocks hashed in parallel).
 uint64_t tensor_content_hash(std::span<const std::byte> bytes, ThreadPool* pool);
 
-// Source rows as fp32 (F32/F16/BF16).
-void source_rows_to_f32(const std::byte* src, DType dtype, int64_t count, float* out);
-
 }  // namespace vlmq::quant
