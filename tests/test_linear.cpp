@@ -331,3 +331,55 @@ TEST(Linear, RejectsIntWeightsWithoutScales) {
     std::vector<float> x(32), y(2);
     EXPECT_THROW(linear({}, x.data(), 1, v, nullptr, y.data()), Error);
 }
+
+// linear_batch shares the thread split and activation quantization across products of one input; each output
+// must still equal its own linear() call bit for bit, for matching and mixed formats, on every path.
+TEST(Linear, BatchEqualsSeparateCalls) {
+    ThreadPool pool(2);
+    const int64_t K = 128;
+    const std::vector<std::vector<const char*>> groups = {
+        {"int4_g32_sym", "int4_g32_sym", "int4_g32_sym"},  // q/k/v of an int4 package
+        {"int8_row_sym", "int8_row_sym"},
+        {"int4_g32_sym", "int8_g32_sym", "bf16"},  // mixed: falls back to separate calls
+        {"bf16", "f16", "f32"},                    // float GEMV path
+        {"int4_g64_aff", "int4_g32_aff"},          // same bits, different groups
+    };
+    const int64_t rows[] = {40, 9, 64};
+    for (const auto& names : groups)
+        for (int64_t M : {1, 3, 6})
+            for (int mode = 0; mode < 3; ++mode) {
+                Compute c;
+                c.pool = &pool;
+                c.reference = mode == 0;
+                c.int8_activations = mode != 2;
+                std::vector<QMatrixBuffer> ws;
+                for (size_t i = 0; i < names.size(); ++i)
+                    ws.push_back(make_weights(*Format::parse(names[i]), rows[i], K, uint32_t(7 + i)));
+                const Problem p = make_problem(M, 64, K, 0, 3);
+                std::vector<std::vector<float>> separate, batched;
+                std::vector<LinearOut> outs;
+                for (size_t i = 0; i < ws.size(); ++i) {
+                    const float* bias = i == 0 ? p.bias.data() : nullptr;
+                    separate.emplace_back(size_t(M * rows[i]), NAN);
+                    linear(c, p.x.data(), M, ws[i].view(), bias, separate.back().data(), p.ldx);
+                    batched.emplace_back(size_t(M * rows[i]), NAN);
+                }
+                std::vector<qformat::QMatrix> views;
+                for (const auto& w : ws) views.push_back(w.view());
+                for (size_t i = 0; i < ws.size(); ++i)
+                    outs.push_back({&views[i], i == 0 ? p.bias.data() : nullptr, batched[i].data(), 0});
+                linear_batch(c, p.x.data(), M, outs, p.ldx);
+                for (size_t i = 0; i < ws.size(); ++i)
+                    ASSERT_EQ(0, std::memcmp(separate[i].data(), batched[i].data(), separate[i].size() * 4))
+                        << names[i] << " (output " << i << ") M " << M << " mode " << mode;
+            }
+}
+
+TEST(Linear, BatchRejectsMismatchedColumns) {
+    const QMatrixBuffer a = make_weights(*Format::parse("int4_g32_sym"), 8, 64, 1);
+    const QMatrixBuffer b = make_weights(*Format::parse("int4_g32_sym"), 8, 96, 2);
+    const auto va = a.view(), vb = b.view();
+    std::vector<float> x(96, 1.0f), ya(8), yb(8);
+    const LinearOut outs[] = {{&va, nullptr, ya.data(), 0}, {&vb, nullptr, yb.data(), 0}};
+    EXPECT_THROW(linear_batch(Compute{}, x.data(), 1, outs), Error);
+}

@@ -1,6 +1,11 @@
 #pragma once
 // A fixed set of worker threads that split index ranges. Owned by whoever runs the work (the CLI
 // creates one from --threads); passed explicitly, never global.
+//
+// Decoding a token issues a few hundred short parallel_for calls; waking sleeping threads through the
+// kernel for each costs more than some of the jobs. So idle workers spin for a short while before they
+// sleep, and the caller spins briefly on completion before it sleeps.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -25,17 +30,24 @@ public:
     void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& fn);
 
 private:
-    void worker_loop(int index);
-    void run_chunks(int64_t generation);
+    void worker_loop();
+    void run_chunks(uint32_t generation);
+    bool wait_for_generation(uint32_t seen);  // false: stop
 
     std::vector<std::thread> workers_;
-    std::mutex mutex_;
-    std::condition_variable wake_, done_;
+    // The current job's ticket: generation (high 32 bits), chunk count (16 bits), next chunk (low 16 bits).
+    // Claiming a chunk is one CAS on it, so a worker can never take a chunk of a job it did not see start.
+    alignas(64) std::atomic<uint64_t> ticket_{0};
+    alignas(64) std::atomic<int64_t> chunks_done_{0};
+    std::atomic<int> sleepers_{0};
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> caller_sleeping_{false};
+    std::atomic<bool> busy_{false};  // a parallel_for is running
+    // Written by the caller before it publishes a ticket, read by workers after they claim a chunk of it.
     const std::function<void(int64_t, int64_t)>* job_ = nullptr;
-    int64_t job_n_ = 0, job_chunk_ = 0, next_chunk_ = 0, chunks_ = 0, chunks_done_ = 0;
-    int64_t generation_ = 0;
-    bool stop_ = false;
-    bool busy_ = false;
+    int64_t job_n_ = 0, job_chunk_ = 0;
+    std::mutex mutex_;  // guards the sleeps and error_
+    std::condition_variable wake_, done_;
     std::exception_ptr error_;
 };
 

@@ -3,6 +3,7 @@
 #include "kernels/linear.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/cpu_features.h"
@@ -54,6 +55,53 @@ void linear(const Compute& c, const float* x, int64_t M, const qformat::QMatrix&
     }
 #endif
     linear_ref(c.pool, x, M, w, bias, y, ldx, ldy);
+}
+
+void linear_batch(const Compute& c, const float* x, int64_t M, std::span<const LinearOut> outs, int64_t ldx) {
+    if (outs.empty() || M <= 0) return;
+    const int64_t K = outs[0].w->cols;
+    for (const LinearOut& o : outs)
+        if (o.w->cols != K) fail("linear_batch: weights of {} and {} columns share an input", K, o.w->cols);
+    if (ldx == 0) ldx = K;
+#if defined(VLMQ_HAVE_AVX2)
+    auto same_q8 = [&] {
+        if (!c.int8_activations) return false;
+        for (const LinearOut& o : outs)
+            if (!detail::q8_gemv_supported(*o.w) || o.w->fmt.bits != outs[0].w->fmt.bits ||
+                o.w->layout().group != outs[0].w->layout().group)
+                return false;
+        return true;
+    };
+    if (use_avx2(c) && M <= kGemvMaxM && outs.size() > 1) {
+        const bool q8 = same_q8();
+        bool any_int = false;
+        for (const LinearOut& o : outs) any_int = any_int || o.w->fmt.is_int();
+        if (q8 || !(c.int8_activations && any_int)) {  // the path each separate call would take
+            for (const LinearOut& o : outs)
+                if (o.w->fmt.is_int() && (!o.w->scales || (!o.w->fmt.symmetric && !o.w->biases)))
+                    fail("linear: {} weight without scales/biases", o.w->fmt.name());
+            Q8Acts a;
+            if (q8) quantize_acts_q8(x, M, K, ldx, outs[0].w->layout().group, outs[0].w->fmt.bits == 4, true, a);
+            std::vector<int64_t> start{0};  // first row of each output in the concatenated row space
+            for (const LinearOut& o : outs) start.push_back(start.back() + o.w->rows);
+            const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, K));
+            parallel_for(c.pool, start.back(), grain, [&](int64_t r0, int64_t r1) {
+                for (size_t i = 0; i < outs.size(); ++i) {
+                    const int64_t n0 = std::max(r0, start[i]) - start[i], n1 = std::min(r1, start[i + 1]) - start[i];
+                    if (n0 >= n1) continue;
+                    const LinearOut& o = outs[i];
+                    const int64_t ldy = o.ldy ? o.ldy : o.w->rows;
+                    if (q8)
+                        detail::gemv_q8_avx2(*o.w, a, n0, n1, o.bias, o.y, ldy);
+                    else
+                        detail::gemv_f32_avx2(*o.w, x, M, ldx, n0, n1, o.bias, o.y, ldy);
+                }
+            });
+            return;
+        }
+    }
+#endif
+    for (const LinearOut& o : outs) linear(c, x, M, *o.w, o.bias, o.y, ldx, o.ldy);
 }
 
 void matmul_f32(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out, int64_t ldc,

@@ -2,6 +2,7 @@
 // Matrix products for model code. Weights are a qformat::QMatrix in any format (f32/f16/bf16/int);
 // activations and outputs are fp32, row-major.
 #include <cstdint>
+#include <span>
 
 #include "kernels/compute.h"
 #include "qformat/qmatrix.h"
@@ -12,6 +13,19 @@ namespace vlmq::kernels {
 // W: N rows x K cols. bias may be null. ldx/ldy of 0 mean K and N.
 void linear(const Compute& c, const float* x, int64_t M, const qformat::QMatrix& w, const float* bias, float* y,
             int64_t ldx = 0, int64_t ldy = 0);
+
+// One product of a shared input: y = x W^T (+ bias), y with row stride ldy (0: W's rows).
+struct LinearOut {
+    const qformat::QMatrix* w = nullptr;
+    const float* bias = nullptr;
+    float* y = nullptr;
+    int64_t ldy = 0;
+};
+
+// Several products of the same x (all W with the same cols), e.g. q/k/v or gate/up: results equal separate
+// linear() calls bit for bit, but small-M products share one split over threads (and one activation
+// quantization when the weights agree on the int8 path), which halves the hand-offs of a decode step.
+void linear_batch(const Compute& c, const float* x, int64_t M, std::span<const LinearOut> outs, int64_t ldx = 0);
 
 // C[M, N] = A[M, K] * B[K, N] (+= when accumulate), all fp32 with explicit row strides.
 void matmul_f32(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out, int64_t ldc,

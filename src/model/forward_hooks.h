@@ -4,6 +4,7 @@
 // a stored weight (for calibration statistics). Both may be empty; model code must not pay for them then.
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,23 @@ inline void apply_linear(const kernels::Compute& c, const ForwardHooks* hooks, c
                          int64_t M, const float* bias, float* y, int64_t ldx = 0, int64_t ldy = 0) {
     if (hooks && hooks->observe_input) hooks->observe_input(w.name, x, M, w.mat.cols, ldx ? ldx : w.mat.cols);
     kernels::linear(c, x, M, w.mat, bias, y, ldx, ldy);
+}
+
+struct LinearTarget {
+    const Weight* w;
+    const float* bias;
+    float* y;
+};
+
+// apply_linear for several weights reading the same x [M, K] (q/k/v, gate/up): kernels::linear_batch.
+inline void apply_linear_batch(const kernels::Compute& c, const ForwardHooks* hooks, const float* x, int64_t M,
+                               std::initializer_list<LinearTarget> targets) {
+    std::vector<kernels::LinearOut> outs;
+    for (const LinearTarget& t : targets) {
+        if (hooks && hooks->observe_input) hooks->observe_input(t.w->name, x, M, t.w->mat.cols, t.w->mat.cols);
+        outs.push_back({&t.w->mat, t.bias, t.y, 0});
+    }
+    kernels::linear_batch(c, x, M, outs);
 }
 
 }  // namespace vlmq::model

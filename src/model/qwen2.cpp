@@ -79,9 +79,8 @@ void Qwen2::run_layer(const kernels::Compute& c, int index, KvCache& cache, floa
     // Self-attention block.
     std::vector<float> xn(static_cast<size_t>(rows * H)), q(size_t(rows * H)), att(size_t(rows * H));
     kernels::rms_norm(c, x, rows, H, l.input_norm.data(), cfg_.rms_norm_eps, xn.data());
-    apply_linear(c, hooks, l.q, xn.data(), rows, l.q_bias.data(), q.data());
-    apply_linear(c, hooks, l.k, xn.data(), rows, l.k_bias.data(), k);
-    apply_linear(c, hooks, l.v, xn.data(), rows, l.v_bias.data(), v);
+    apply_linear_batch(c, hooks, xn.data(), rows,
+                       {{&l.q, l.q_bias.data(), q.data()}, {&l.k, l.k_bias.data(), k}, {&l.v, l.v_bias.data(), v}});
     kernels::rope(c, q.data(), rows, cfg_.num_heads, d, H, rope);
     kernels::rope(c, k, rows, cfg_.num_kv_heads, d, kvd, rope);
     kernels::AttentionArgs a;
@@ -105,8 +104,7 @@ void Qwen2::run_layer(const kernels::Compute& c, int index, KvCache& cache, floa
     // MLP block.
     kernels::rms_norm(c, x, rows, H, l.post_norm.data(), cfg_.rms_norm_eps, xn.data());
     std::vector<float> gate(static_cast<size_t>(rows * I)), up(size_t(rows * I));
-    apply_linear(c, hooks, l.gate, xn.data(), rows, nullptr, gate.data());
-    apply_linear(c, hooks, l.up, xn.data(), rows, nullptr, up.data());
+    apply_linear_batch(c, hooks, xn.data(), rows, {{&l.gate, nullptr, gate.data()}, {&l.up, nullptr, up.data()}});
     kernels::swiglu(c, gate.data(), up.data(), rows * I);
     apply_linear(c, hooks, l.down, gate.data(), rows, nullptr, q.data());
     add_inplace(x, q.data(), rows * H);

@@ -57,18 +57,13 @@ Layout layout_of(const Format& f, int64_t rows, int64_t cols) {
     Layout l;
     l.rows = rows;
     l.cols = cols;
-    switch (f.encoding) {
-        case Encoding::F32: l.row_bytes = cols * 4; return l;
-        case Encoding::F16:
-        case Encoding::BF16: l.row_bytes = cols * 2; return l;
-        case Encoding::Int: break;
-    }
+    l.row_bytes = row_bytes_of(f, cols);
+    if (!f.is_int()) return l;
     if (f.bits < 2 || f.bits > 8) fail("format {}: bits must be 2..8", f.name());
     l.group = f.group_size == 0 ? cols : f.group_size;
     if (l.group <= 0 || cols % l.group != 0)
         fail("format {}: group size {} does not divide row length {}", f.name(), l.group, cols);
     l.groups_per_row = cols / l.group;
-    l.row_bytes = (cols * f.bits + 7) / 8;
     return l;
 }
 

@@ -54,6 +54,17 @@ struct Layout {
     int64_t scale_count() const { return rows * groups_per_row; }
 };
 
+// Bytes of one stored row (codes for Int, elements for floats): the hot-loop part of layout_of.
+inline int64_t row_bytes_of(const Format& f, int64_t cols) {
+    switch (f.encoding) {
+        case Encoding::F32: return cols * 4;
+        case Encoding::F16:
+        case Encoding::BF16: return cols * 2;
+        case Encoding::Int: break;
+    }
+    return (cols * f.bits + 7) / 8;
+}
+
 // Fails (vlmq::Error) if an Int format's group size does not divide cols; see fit_group_size.
 Layout layout_of(const Format& f, int64_t rows, int64_t cols);
 // Total stored bytes: codes + fp16 scales (+ fp16 biases when affine).

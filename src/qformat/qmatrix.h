@@ -17,7 +17,7 @@ struct QMatrix {
 
     Layout layout() const { return layout_of(fmt, rows, cols); }
     const uint8_t* row_data(int64_t r) const {
-        return static_cast<const uint8_t*>(data) + r * layout().row_bytes;
+        return static_cast<const uint8_t*>(data) + r * row_bytes_of(fmt, cols);
     }
 };
 
