@@ -12,15 +12,6 @@ namespace {
 
 constexpr float kInvSqrt2 = 0.70710678118654752f;
 
-bool use_avx2(const Compute& c) {
-#if defined(VLMQ_HAVE_AVX2)
-    return !c.reference && cpu_has_avx2();
-#else
-    (void)c;
-    return false;
-#endif
-}
-
 // Rows per task for per-row kernels: about 32k values per task.
 int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(1, cols)); }
 

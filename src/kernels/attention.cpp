@@ -81,7 +81,7 @@ void attention_ref(const AttentionArgs& a, int64_t t0, int64_t t1, float* scores
 void attention(const Compute& c, const AttentionArgs& a) {
     bool simd = false;
 #if defined(VLMQ_HAVE_AVX2)
-    simd = !c.reference && cpu_has_avx2();
+    simd = use_avx2(c);
 #endif
     if (simd && a.rows >= kAttentionGemmRows) return attention_gemm(c, a, simd);
     const int64_t tasks = a.rows * a.heads;

@@ -8,22 +8,6 @@ namespace vlmq::kernels {
 
 namespace {
 
-// Valid tap range [k0, k1) for output coordinate o: input i = o*stride - k/2 + t must lie in [0, n).
-inline void tap_range(int64_t o, int stride, int k, int64_t n, int& k0, int& k1) {
-    const int64_t base = o * stride - k / 2;
-    k0 = int(std::max<int64_t>(0, -base));
-    k1 = int(std::min<int64_t>(k, n - base));
-}
-
-bool use_avx2(const Compute& c) {
-#if defined(VLMQ_HAVE_AVX2)
-    return !c.reference && cpu_has_avx2();
-#else
-    (void)c;
-    return false;
-#endif
-}
-
 // Rows per task: about 64k output values, so small maps are not split into tiny jobs.
 int64_t row_grain(int64_t row_values) { return std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, row_values)); }
 

@@ -6,6 +6,7 @@
 //   dense (groups = 1): w[((ky*k + kx) * c_in + ci) * c_out + o] (PyTorch weight [c_out, c_in, k, k]).
 // Each kernel has a scalar twin (*_ref) and, on x86, an AVX2 version (*_avx2) that process output rows
 // [oy0, oy1); the plain name splits rows over the pool and picks the version.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -14,6 +15,14 @@
 namespace vlmq::kernels {
 
 inline int64_t conv_out_size(int64_t in, int k, int stride) { return (in + 2 * (k / 2) - k) / stride + 1; }
+
+// Valid tap range [k0, k1) for output coordinate o: input i = o*stride - k/2 + t must lie in [0, n).
+// Shared by the scalar and AVX2 convolutions.
+inline void tap_range(int64_t o, int stride, int k, int64_t n, int& k0, int& k1) {
+    const int64_t base = o * stride - k / 2;
+    k0 = int(std::max<int64_t>(0, -base));
+    k1 = int(std::min<int64_t>(k, n - base));
+}
 
 struct DepthwiseShape {
     int64_t h = 0, w = 0, c_in = 0;

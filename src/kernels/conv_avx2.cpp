@@ -10,12 +10,6 @@ namespace vlmq::kernels {
 
 namespace {
 
-inline void tap_range(int64_t o, int stride, int k, int64_t n, int& k0, int& k1) {
-    const int64_t base = o * stride - k / 2;
-    k0 = int(std::max<int64_t>(0, -base));
-    k1 = int(std::min<int64_t>(k, n - base));
-}
-
 // Input values for output channels [o, o+8): with multiplier 2 each input channel feeds two outputs.
 template <int M>
 inline __m256 load_input(const float* in, int64_t o, __m256i dup) {

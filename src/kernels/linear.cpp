@@ -22,8 +22,6 @@ namespace {
 // it the GEMM's packed panels and register blocking win.
 constexpr int64_t kGemvMaxM = 4;
 
-[[maybe_unused]] bool use_avx2(const Compute& c) { return !c.reference && cpu_has_avx2(); }
-
 }  // namespace
 
 void linear(const Compute& c, const float* x, int64_t M, const qformat::QMatrix& w, const float* bias, float* y,

@@ -24,7 +24,7 @@ void rms_norm(const Compute& c, const float* x, int64_t rows, int64_t n, const f
     if (ldx == 0) ldx = n;
     if (ldy == 0) ldy = n;
 #if defined(VLMQ_HAVE_AVX2)
-    const bool simd = !c.reference && cpu_has_avx2();
+    const bool simd = use_avx2(c);
 #endif
     const int64_t grain = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, n));
     parallel_for(c.pool, rows, grain, [&](int64_t r0, int64_t r1) {

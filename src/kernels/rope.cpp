@@ -49,7 +49,7 @@ void rope_ref(float* x, int64_t rows, int64_t heads, int64_t head_dim, int64_t l
 void rope(const Compute& c, float* x, int64_t rows, int64_t heads, int64_t head_dim, int64_t ld, const RopeAngles& a) {
     assert(a.rows == rows && a.half * 2 == head_dim);
 #if defined(VLMQ_HAVE_AVX2)
-    const bool simd = !c.reference && cpu_has_avx2();
+    const bool simd = use_avx2(c);
 #endif
     const int64_t grain = std::max<int64_t>(1, (1 << 13) / std::max<int64_t>(1, heads * head_dim));
     parallel_for(c.pool, rows, grain, [&](int64_t r0, int64_t r1) {

@@ -12,7 +12,7 @@ void swiglu_ref(float* gate, const float* up, int64_t n) {
 
 void swiglu(const Compute& c, float* gate, const float* up, int64_t n) {
 #if defined(VLMQ_HAVE_AVX2)
-    const bool simd = !c.reference && cpu_has_avx2();
+    const bool simd = use_avx2(c);
 #endif
     parallel_for(c.pool, n, 1 << 14, [&](int64_t i0, int64_t i1) {
 #if defined(VLMQ_HAVE_AVX2)

@@ -75,7 +75,7 @@ void dequantize_rows(const kernels::Compute& c, const QMatrix& m, int64_t row0, 
     assert(row0 >= 0 && nrows >= 0 && row0 + nrows <= m.rows);
     if (m.fmt.is_int() && (!m.scales || (!m.fmt.symmetric && !m.biases)))
         fail("dequantize: {} matrix without scales/biases", m.fmt.name());
-    const bool avx2 = !c.reference && kernels::cpu_has_avx2();
+    const bool avx2 = kernels::use_avx2(c);
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, m.cols));
     parallel_for(c.pool, nrows, grain, [&](int64_t a, int64_t b) {
         for (int64_t i = a; i < b; ++i) {
@@ -91,7 +91,7 @@ void dequantize_rows(const kernels::Compute& c, const QMatrix& m, int64_t row0, 
 void convert_to_f32(const kernels::Compute& c, const void* src, DType dtype, int64_t n, float* out) {
     if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16)
         fail("convert_to_f32: dtype {} is not a float type", dtype_name(dtype));
-    const bool avx2 = !c.reference && kernels::cpu_has_avx2();
+    const bool avx2 = kernels::use_avx2(c);
     constexpr int64_t chunk = 1 << 16;
     const size_t esize = dtype_size(dtype);
     parallel_for(c.pool, (n + chunk - 1) / chunk, 1, [&](int64_t a, int64_t b) {

@@ -123,7 +123,7 @@ void quantize_rtn_rows(const kernels::Compute& c, const void* src, DType src_dty
     (void)dst.layout();  // validates the format against cols
     if (dst.fmt.is_int() && (!dst.scales || (!dst.fmt.symmetric && !dst.biases)))
         fail("rtn: {} destination without scales/biases", dst.fmt.name());
-    const bool avx2 = !c.reference && kernels::cpu_has_avx2();
+    const bool avx2 = kernels::use_avx2(c);
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, dst.cols));
     parallel_for(c.pool, nrows, grain, [&](int64_t a, int64_t b) {
 #if defined(VLMQ_HAVE_AVX2)

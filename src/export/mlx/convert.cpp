@@ -16,7 +16,6 @@ namespace {
 
 int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols)); }
 
-bool use_avx2(const kernels::Compute& c) { return !c.reference && kernels::cpu_has_avx2(); }
 
 template <class T>
 std::span<const std::byte> bytes_of(const std::vector<T>& v) {
