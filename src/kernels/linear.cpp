@@ -1,5 +1,5 @@
-// Dispatch for the matrix products: scalar reference (c.reference or no AVX2), GEMV for small M
-// (int8 activations x int4/int8 codes, or fp32 FMA), blocked GEMM for larger M.
+// Dispatch for the matrix products (one, or several sharing x): scalar reference (c.reference or no AVX2),
+// GEMV for small M (int8 activations x int4/int8 codes, or fp32 FMA), blocked GEMM for larger M.
 #include "kernels/linear.h"
 
 #include <algorithm>
@@ -24,82 +24,84 @@ constexpr int64_t kGemvMaxM = 4;
 
 }  // namespace
 
-void linear(const Compute& c, const float* x, int64_t M, const qformat::QMatrix& w, const float* bias, float* y,
-            int64_t ldx, int64_t ldy) {
-    const int64_t K = w.cols, N = w.rows;
-    if (ldx == 0) ldx = K;
-    if (ldy == 0) ldy = N;
-    if (M <= 0 || N <= 0) return;
+namespace {
+
+void check_scales(const qformat::QMatrix& w) {
     if (w.fmt.is_int() && (!w.scales || (!w.fmt.symmetric && !w.biases)))
         fail("linear: {} weight without scales/biases", w.fmt.name());
+}
+
+int64_t ldy_of(const LinearOut& o) { return o.ldy ? o.ldy : o.w->rows; }
+
 #if defined(VLMQ_HAVE_AVX2)
-    if (use_avx2(c)) {
-        if (M > kGemvMaxM) {
-            detail::BOperand b;
-            b.w = &w;
-            return detail::gemm_avx2(c.pool, x, ldx, b, y, ldy, M, N, K, bias, false);
+// Small-M products of one x on the GEMV kernels, split over threads as one concatenated row range. q8: every
+// weight takes the int8-activation path, with one shared quantization of x (they agree on bits and group).
+void gemv_batch(const Compute& c, const float* x, int64_t M, int64_t K, int64_t ldx, std::span<const LinearOut> outs,
+                bool q8) {
+    Q8Acts a;
+    if (q8) quantize_acts_q8(x, M, K, ldx, outs[0].w->layout().group, outs[0].w->fmt.bits == 4, true, a);
+    std::vector<int64_t> start{0};  // first row of each output in the concatenated row space
+    for (const LinearOut& o : outs) start.push_back(start.back() + o.w->rows);
+    // ~16k weights per task keeps the pool's hand-off cost small against the work.
+    const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, K));
+    parallel_for(c.pool, start.back(), grain, [&](int64_t r0, int64_t r1) {
+        for (size_t i = 0; i < outs.size(); ++i) {
+            const int64_t n0 = std::max(r0, start[i]) - start[i], n1 = std::min(r1, start[i + 1]) - start[i];
+            if (n0 >= n1) continue;
+            const LinearOut& o = outs[i];
+            if (q8)
+                detail::gemv_q8_avx2(*o.w, a, n0, n1, o.bias, o.y, ldy_of(o));
+            else
+                detail::gemv_f32_avx2(*o.w, x, M, ldx, n0, n1, o.bias, o.y, ldy_of(o));
         }
-        // ~16k weights per task keeps the pool's hand-off cost small against the work.
-        const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, K));
-        if (c.int8_activations && detail::q8_gemv_supported(w)) {
-            Q8Acts a;
-            quantize_acts_q8(x, M, K, ldx, w.layout().group, w.fmt.bits == 4, true, a);
-            parallel_for(c.pool, N, grain, [&](int64_t n0, int64_t n1) { detail::gemv_q8_avx2(w, a, n0, n1, bias, y, ldy); });
-        } else {
-            parallel_for(c.pool, N, grain,
-                         [&](int64_t n0, int64_t n1) { detail::gemv_f32_avx2(w, x, M, ldx, n0, n1, bias, y, ldy); });
-        }
-        return;
-    }
+    });
+}
+
+// Whether a product takes the int8-activation GEMV path.
+bool takes_q8(const Compute& c, const qformat::QMatrix& w) { return c.int8_activations && detail::q8_gemv_supported(w); }
 #endif
-    linear_ref(c.pool, x, M, w, bias, y, ldx, ldy);
+
+}  // namespace
+
+void linear(const Compute& c, const float* x, int64_t M, const qformat::QMatrix& w, const float* bias, float* y,
+            int64_t ldx, int64_t ldy) {
+    const LinearOut out{&w, bias, y, ldy};
+    linear_batch(c, x, M, std::span<const LinearOut>(&out, 1), ldx);
 }
 
 void linear_batch(const Compute& c, const float* x, int64_t M, std::span<const LinearOut> outs, int64_t ldx) {
     if (outs.empty() || M <= 0) return;
     const int64_t K = outs[0].w->cols;
-    for (const LinearOut& o : outs)
+    for (const LinearOut& o : outs) {
         if (o.w->cols != K) fail("linear_batch: weights of {} and {} columns share an input", K, o.w->cols);
+        if (o.w->rows > 0) check_scales(*o.w);  // an empty product reads nothing
+    }
     if (ldx == 0) ldx = K;
 #if defined(VLMQ_HAVE_AVX2)
-    auto same_q8 = [&] {
-        if (!c.int8_activations) return false;
-        for (const LinearOut& o : outs)
-            if (!detail::q8_gemv_supported(*o.w) || o.w->fmt.bits != outs[0].w->fmt.bits ||
-                o.w->layout().group != outs[0].w->layout().group)
-                return false;
-        return true;
-    };
-    if (use_avx2(c) && M <= kGemvMaxM && outs.size() > 1) {
-        const bool q8 = same_q8();
-        bool any_int = false;
-        for (const LinearOut& o : outs) any_int = any_int || o.w->fmt.is_int();
-        if (q8 || !(c.int8_activations && any_int)) {  // the path each separate call would take
-            for (const LinearOut& o : outs)
-                if (o.w->fmt.is_int() && (!o.w->scales || (!o.w->fmt.symmetric && !o.w->biases)))
-                    fail("linear: {} weight without scales/biases", o.w->fmt.name());
-            Q8Acts a;
-            if (q8) quantize_acts_q8(x, M, K, ldx, outs[0].w->layout().group, outs[0].w->fmt.bits == 4, true, a);
-            std::vector<int64_t> start{0};  // first row of each output in the concatenated row space
-            for (const LinearOut& o : outs) start.push_back(start.back() + o.w->rows);
-            const int64_t grain = std::max<int64_t>(4, 16384 / std::max<int64_t>(1, K));
-            parallel_for(c.pool, start.back(), grain, [&](int64_t r0, int64_t r1) {
-                for (size_t i = 0; i < outs.size(); ++i) {
-                    const int64_t n0 = std::max(r0, start[i]) - start[i], n1 = std::min(r1, start[i + 1]) - start[i];
-                    if (n0 >= n1) continue;
-                    const LinearOut& o = outs[i];
-                    const int64_t ldy = o.ldy ? o.ldy : o.w->rows;
-                    if (q8)
-                        detail::gemv_q8_avx2(*o.w, a, n0, n1, o.bias, o.y, ldy);
-                    else
-                        detail::gemv_f32_avx2(*o.w, x, M, ldx, n0, n1, o.bias, o.y, ldy);
-                }
-            });
+    if (use_avx2(c)) {
+        if (M <= kGemvMaxM) {
+            const qformat::QMatrix& w0 = *outs[0].w;
+            bool all_q8 = true, any_q8 = false;
+            for (const LinearOut& o : outs) {
+                const bool q8 = takes_q8(c, *o.w) && o.w->fmt.bits == w0.fmt.bits &&
+                                o.w->layout().group == w0.layout().group;
+                all_q8 = all_q8 && q8;
+                any_q8 = any_q8 || takes_q8(c, *o.w);
+            }
+            if (all_q8 || !any_q8) return gemv_batch(c, x, M, K, ldx, outs, all_q8);
+            for (size_t i = 0; i < outs.size(); ++i)  // mixed paths: each product on its own
+                gemv_batch(c, x, M, K, ldx, outs.subspan(i, 1), takes_q8(c, *outs[i].w));
             return;
         }
+        for (const LinearOut& o : outs) {
+            detail::BOperand b;
+            b.w = o.w;
+            detail::gemm_avx2(c.pool, x, ldx, b, o.y, ldy_of(o), M, o.w->rows, K, o.bias, false);
+        }
+        return;
     }
 #endif
-    for (const LinearOut& o : outs) linear(c, x, M, *o.w, o.bias, o.y, ldx, o.ldy);
+    for (const LinearOut& o : outs) linear_ref(c.pool, x, M, *o.w, o.bias, o.y, ldx, ldy_of(o));
 }
 
 void matmul_f32(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out, int64_t ldc,

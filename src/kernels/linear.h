@@ -22,9 +22,10 @@ struct LinearOut {
     int64_t ldy = 0;
 };
 
-// Several products of the same x (all W with the same cols), e.g. q/k/v or gate/up: results equal separate
-// linear() calls bit for bit, but small-M products share one split over threads (and one activation
-// quantization when the weights agree on the int8 path), which halves the hand-offs of a decode step.
+// Several products of the same x (all W with the same cols), e.g. q/k/v or gate/up; linear() is the one-product
+// case. Results equal separate linear() calls bit for bit, but small-M products share one split over threads
+// (and one activation quantization when the weights agree on the int8 path), which halves the hand-offs of a
+// decode step.
 void linear_batch(const Compute& c, const float* x, int64_t M, std::span<const LinearOut> outs, int64_t ldx = 0);
 
 // C[M, N] = A[M, K] * B[K, N] (+= when accumulate), all fp32 with explicit row strides.
