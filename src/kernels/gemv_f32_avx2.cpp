@@ -16,30 +16,24 @@ using qformat::Encoding;
 
 namespace {
 
-// Weight rows are one contiguous stream; requesting the line 2 KiB ahead keeps more loads in flight than the
-// hardware prefetcher alone (see gemv_q8_avx2.cpp).
-inline void prefetch_ahead(const void* p) {
-    _mm_prefetch(static_cast<const char*>(p) + 2048, _MM_HINT_T0);
-}
-
 struct LoadF32 {
     const float* p;
     static constexpr int kBytes = 4;
-    void prefetch(int64_t k) const { prefetch_ahead(p + k); }
+    void prefetch(int64_t k) const { av::prefetch_ahead(p + k); }
     __m256 vec(int64_t k) const { return _mm256_loadu_ps(p + k); }
     float one(int64_t k) const { return p[k]; }
 };
 struct LoadF16 {
     const uint16_t* p;
     static constexpr int kBytes = 2;
-    void prefetch(int64_t k) const { prefetch_ahead(p + k); }
+    void prefetch(int64_t k) const { av::prefetch_ahead(p + k); }
     __m256 vec(int64_t k) const { return av::load_f16x8(p + k); }
     float one(int64_t k) const { return _cvtsh_ss(p[k]); }
 };
 struct LoadBF16 {
     const uint16_t* p;
     static constexpr int kBytes = 2;
-    void prefetch(int64_t k) const { prefetch_ahead(p + k); }
+    void prefetch(int64_t k) const { av::prefetch_ahead(p + k); }
     __m256 vec(int64_t k) const { return av::load_bf16x8(p + k); }
     float one(int64_t k) const { return bf16_to_f32(p[k]); }
 };
@@ -91,7 +85,7 @@ void dot_rows_int(const qformat::QMatrix& w, int64_t n, const float* const* x, f
         const int64_t k1 = (g + 1) * l.group;
         int64_t k = g * l.group;
         for (; k + 16 <= k1; k += 16) {
-            if (((k * B / 8) & 63) < 2 * B) prefetch_ahead(row + k * B / 8);  // about once per 64-byte line
+            if (((k * B / 8) & 63) < 2 * B) av::prefetch_ahead(row + k * B / 8);  // about once per 64-byte line
             chunk(k, 0);
             chunk(k + 8, 1);
         }
