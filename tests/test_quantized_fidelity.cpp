@@ -22,71 +22,60 @@ struct Fidelity {
     double kld = 0, top1 = 0, agreement = 0;
 };
 
-// The unquantized model's logits on the golden prompts and its greedy answers on the test split, computed once.
-class QuantizedFidelity : public ::testing::Test {
-protected:
-    static void SetUpTestSuite() {
-        pool_ = new ThreadPool(2);
-        c_.pool = pool_;
-        ref_ = new model::FastVLM(test::tiny_model_dir());
+// The unquantized model's logits on the golden prompts and its greedy answers on the test split, computed once
+// and compared with each package.
+struct Reference {
+    ThreadPool pool{2};
+    kernels::Compute c{&pool};
+    model::FastVLM model{test::tiny_model_dir()};
+    std::vector<std::vector<float>> pixels, logits;
+    std::vector<std::vector<int64_t>> ids;
+    eval::VqaDataset data;  // the prepared samples point into it
+    std::vector<eval::PreparedSample> prepared;
+    eval::ModelRun run;
+
+    Reference() {
         for (int i = 0; i < 3; ++i) {
             const fs::path g = test::tiny_golden_dir() / ("sample_" + std::to_string(i) + ".safetensors");
-            pixels_.push_back(test::read_f32(g, "pixel_values"));
-            ids_.push_back(test::read_i64(g, "input_ids"));
-            ref_logits_.push_back(ref_->forward(c_, pixels_.back().data(), ids_.back(), nullptr));
+            pixels.push_back(test::read_f32(g, "pixel_values"));
+            ids.push_back(test::read_i64(g, "input_ids"));
+            logits.push_back(model.forward(c, pixels.back().data(), ids.back(), nullptr));
         }
         eval::DatasetSpec spec;
         spec.path = test::tiny_data_dir() / "test";
-        data_ = new auto(eval::load_dataset(spec));  // prepared samples point into it
-        prepared_ = new auto(eval::prepare_samples(*ref_, *data_, c_, false));
+        data = eval::load_dataset(spec);
+        prepared = eval::prepare_samples(model, data, c, false);
         eval::EvalOptions o;
         o.progress = false;
         o.record_logits = true;
-        ref_run_ = new auto(eval::run_model(*ref_, *prepared_, nullptr, c_, o));
-    }
-    static void TearDownTestSuite() {
-        delete ref_run_;
-        delete prepared_;
-        delete data_;
-        delete ref_;
-        delete pool_;
+        run = eval::run_model(model, prepared, nullptr, c, o);
     }
 
-    static Fidelity measure(const std::string& config_text) {
+    Fidelity measure(const std::string& config_text) const {
         test::TempDir dir;
         quant::QuantizeOptions qo;
         qo.progress = false;
         quant::quantize_checkpoint(io::Checkpoint(test::tiny_model_dir()),
-                                   quant::QuantConfig::parse(json::parse(config_text), "cfg"), dir / "p.vlmq", c_, qo);
+                                   quant::QuantConfig::parse(json::parse(config_text), "cfg"), dir / "p.vlmq", c, qo);
         const model::FastVLM q(dir / "p.vlmq");
         eval::FidelityAccumulator positions;
-        for (size_t i = 0; i < ids_.size(); ++i)
-            positions.add_positions(ref_logits_[i], q.forward(c_, pixels_[i].data(), ids_[i], nullptr),
-                                    ref_->llm().vocab());
+        for (size_t i = 0; i < ids.size(); ++i)
+            positions.add_positions(logits[i], q.forward(c, pixels[i].data(), ids[i], nullptr), model.llm().vocab());
         eval::EvalOptions o;
         o.progress = false;
-        const auto m = eval::run_model(q, *prepared_, &ref_run_->record, c_, o).metrics;
+        const auto m = eval::run_model(q, prepared, &run.record, c, o).metrics;
         return {positions.mean_kld(), positions.top1_agreement(), m.agreement};
     }
-
-    static inline ThreadPool* pool_ = nullptr;
-    static inline kernels::Compute c_;
-    static inline model::FastVLM* ref_ = nullptr;
-    static inline std::vector<std::vector<float>> pixels_;
-    static inline std::vector<std::vector<int64_t>> ids_;
-    static inline std::vector<std::vector<float>> ref_logits_;
-    static inline eval::VqaDataset* data_ = nullptr;
-    static inline std::vector<eval::PreparedSample>* prepared_ = nullptr;
-    static inline eval::ModelRun* ref_run_ = nullptr;
 };
 
 }  // namespace
 
-TEST_F(QuantizedFidelity, Int8AndInt4PackagesStayCloseToTheUnquantizedModel) {
+TEST(QuantizedFidelity, Int8AndInt4PackagesStayCloseToTheUnquantizedModel) {
+    const Reference ref;
     const Fidelity int8 =
-        measure(R"({"vision_encoder":"int8","text_encoder":"int8","fusion_layers":"int8","decoder":"int8"})");
+        ref.measure(R"({"vision_encoder":"int8","text_encoder":"int8","fusion_layers":"int8","decoder":"int8"})");
     const Fidelity int4 =
-        measure(R"({"vision_encoder":"int4","text_encoder":"int4","fusion_layers":"int4","decoder":"int4"})");
+        ref.measure(R"({"vision_encoder":"int4","text_encoder":"int4","fusion_layers":"int4","decoder":"int4"})");
     std::printf("int8: KLD %.6f top-1 %.4f answer agreement %.4f\n", int8.kld, int8.top1, int8.agreement);
     std::printf("int4: KLD %.6f top-1 %.4f answer agreement %.4f\n", int4.kld, int4.top1, int4.agreement);
     EXPECT_LT(int8.kld, 1e-4);
