@@ -48,7 +48,7 @@ Setup make_setup(const std::string& label, const std::string& dir) {
 
 struct Threads {
     std::unique_ptr<ThreadPool> pool;
-    kernels::Compute compute;
+    Compute compute;
     explicit Threads(int n) : pool(std::make_unique<ThreadPool>(n)) { compute.pool = pool.get(); }
 };
 

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "calib/collect.h"
+#include "pipeline/calibrate.h"
 #include "core/thread_pool.h"
 #include "eval/dataset.h"
 #include "eval/prepared.h"
@@ -28,12 +28,12 @@ vlmq::eval::VqaDataset samples(const std::string& split, size_t n) {
 
 void BM_Calibrate(benchmark::State& state) {
     vlmq::ThreadPool pool(int(state.range(0)));
-    vlmq::kernels::Compute c;
+    vlmq::Compute c;
     c.pool = &pool;
     const vlmq::model::FastVLM model(model_dir());
     const size_t n = std::getenv("VLMQ_BENCH_MODEL") ? 2 : 50;
     const auto data = samples("calib", n);
-    for (auto _ : state) benchmark::DoNotOptimize(vlmq::calib::collect_stats(model, data, c, {}, false));
+    for (auto _ : state) benchmark::DoNotOptimize(vlmq::pipeline::collect_stats(model, data, c, {}, false));
     state.counters["samples_per_s"] =
         benchmark::Counter(double(n) * double(state.iterations()), benchmark::Counter::kIsRate);
 }
@@ -41,7 +41,7 @@ BENCHMARK(BM_Calibrate)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillise
 
 void BM_Validate(benchmark::State& state) {
     vlmq::ThreadPool pool(int(state.range(0)));
-    vlmq::kernels::Compute c;
+    vlmq::Compute c;
     c.pool = &pool;
     const vlmq::model::FastVLM model(model_dir());
     const size_t n = std::getenv("VLMQ_BENCH_MODEL") ? 2 : 50;

@@ -68,7 +68,7 @@ void BM_Gemv(benchmark::State& st, const char* fmt, bool int8_acts) {
     const QMatrixBuffer q = weights(fmt, N, K);
     const auto x = gaussian(size_t(K), 1.0f);
     std::vector<float> y(static_cast<size_t>(N));
-    kernels::Compute c;
+    Compute c;
     c.int8_activations = int8_acts;
     for (auto _ : st) {
         kernels::linear(c, x.data(), 1, q.view(), nullptr, y.data());

@@ -16,7 +16,7 @@
 #include "core/half.h"
 #include "kernels/activations.h"
 #include "kernels/conv.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "model/vision_tower.h"
 
 using namespace vlmq;
@@ -33,7 +33,7 @@ uint64_t next_random(uint64_t& state) {  // splitmix64
 float uniform(uint64_t& state, float lo, float hi) { return lo + (hi - lo) * float(next_random(state) >> 40) / float(1 << 24); }
 
 // Random bf16 weights for every tensor of a vision tower, scaled so activations stay in a normal range.
-class RandomVisionWeights final : public model::WeightSource {
+class RandomVisionWeights final : public package::WeightSource {
 public:
     explicit RandomVisionWeights(const model::VisionConfig& cfg) : dir_("<random FastViTHD weights>") {
         config_ = json{{"mm_vision_tower", "mobileclip_l_" + std::to_string(cfg.image_size)}};
@@ -59,10 +59,10 @@ public:
         for (const auto& [name, t] : tensors_) n.push_back(name);
         return n;
     }
-    std::optional<model::Weight> find(const std::string& name) const override {
+    std::optional<package::Weight> find(const std::string& name) const override {
         auto it = tensors_.find(name);
         if (it == tensors_.end()) return std::nullopt;
-        model::Weight w;
+        package::Weight w;
         w.name = name;
         w.shape = it->second.shape;
         w.mat.fmt = qformat::Format::bf16();
@@ -83,7 +83,7 @@ private:
 };
 
 struct Setup {
-    std::unique_ptr<model::WeightSource> ws;
+    std::unique_ptr<package::WeightSource> ws;
     std::unique_ptr<model::VisionTower> tower;
     std::vector<float> pixels;
     std::string label;
@@ -93,7 +93,7 @@ Setup make_setup() {
     Setup s;
     model::VisionConfig cfg = model::VisionConfig::fastvithd();
     if (const char* dir = std::getenv("VLMQ_BENCH_MODEL"); dir && *dir) {
-        s.ws = model::open_weights(dir);
+        s.ws = package::open_weights(dir);
         cfg = model::VisionConfig::from_model_config(s.ws->config());
         s.label = std::string("model:") + dir;
     }
@@ -112,7 +112,7 @@ Setup make_setup() {
 
 void bench_tower(benchmark::State& state, const Setup* s, int threads) {
     ThreadPool pool(threads);
-    kernels::Compute c;
+    Compute c;
     c.pool = &pool;
     for (auto _ : state) benchmark::DoNotOptimize(s->tower->forward(c, s->pixels.data()).data());
     state.counters["GFLOP/s"] =
@@ -123,7 +123,7 @@ void bench_tower(benchmark::State& state, const Setup* s, int threads) {
 void bench_dwconv7(benchmark::State& state, bool reference) {
     const kernels::DepthwiseShape s{256, 256, 96, 7, 1, 1};
     std::vector<float> x(size_t(s.h * s.w * s.c_in), 0.5f), w(size_t(49 * s.c_out()), 0.01f), y(x.size());
-    kernels::Compute c;
+    Compute c;
     c.reference = reference;
     for (auto _ : state) kernels::depthwise_conv_hwc(c, s, x.data(), w.data(), nullptr, y.data());
     state.counters["GFLOP/s"] =
@@ -135,7 +135,7 @@ void bench_gelu(benchmark::State& state, bool reference) {
     std::vector<float> x(size_t(256) * 256 * 384);
     uint64_t st = 3;
     for (auto& v : x) v = uniform(st, -4.0f, 4.0f);
-    kernels::Compute c;
+    Compute c;
     c.reference = reference;
     std::vector<float> work(x.size());
     for (auto _ : state) {
@@ -159,7 +159,7 @@ int main(int argc, char** argv) {
             ->UseRealTime()
             ->Iterations(1);
     for (bool ref : {true, false}) {
-        if (!ref && !kernels::cpu_has_avx2()) continue;
+        if (!ref && !cpu_has_avx2()) continue;
         const std::string tier = ref ? "ref" : "avx2";
         benchmark::RegisterBenchmark(("dwconv7x7_256x256x96/" + tier).c_str(), bench_dwconv7, ref)
             ->Unit(benchmark::kMillisecond)

@@ -34,7 +34,7 @@ std::vector<float> golden_pixels() {
 fs::path quantize_tiny(const test::TempDir& dir, const char* config = kAdr, const char* name = "adr.vlmq") {
     const fs::path out = dir / name;
     ThreadPool pool(2);
-    kernels::Compute c;
+    Compute c;
     c.pool = &pool;
     quant::QuantizeOptions o;
     o.progress = false;
@@ -52,9 +52,9 @@ ExportReport export_to(const fs::path& model, const fs::path& out, Target t = Ta
 }
 
 std::vector<float> engine_tokens(const fs::path& model, const std::vector<float>& pixels) {
-    const auto ws = model::open_weights(model);
+    const auto ws = package::open_weights(model);
     const model::VisionTower tower(*ws);
-    kernels::Compute c;
+    Compute c;
     c.int8_activations = false;
     return tower.forward(c, pixels.data());
 }
@@ -139,9 +139,9 @@ double worst_matrix_input_diff(const fs::path& model, const fs::path& mlpackage,
         v.resize(size_t(M * K));
         for (int64_t r = 0; r < M; ++r) std::copy(x + r * ldx, x + r * ldx + K, v.begin() + r * K);
     };
-    const auto ws = model::open_weights(model);
+    const auto ws = package::open_weights(model);
     const model::VisionTower tower(*ws);
-    kernels::Compute c;
+    Compute c;
     c.int8_activations = false;
     tower.forward(c, pixels.data(), &hooks);
 
@@ -221,7 +221,7 @@ TEST(CoremlExport, Bf16CheckpointPackageMatchesTheEngine) {
     EXPECT_EQ(fn.block.outputs, std::vector<std::string>{"image_features"});
 
     uint64_t codes = 0, scales = 0;
-    const auto ws = model::open_weights(test::tiny_model_dir());
+    const auto ws = package::open_weights(test::tiny_model_dir());
     const auto cfg = model::VisionConfig::from_model_config(ws->config());
     EXPECT_EQ(r.weight_bin_bytes, expected_weight_bin(cfg, [](const std::string&) { return qformat::Format::bf16(); },
                                                       &codes, &scales));
@@ -271,7 +271,7 @@ TEST(CoremlExport, AdrInt4PackageMatchesTheEngineAndItsSizeArithmetic) {
     const Interpreter interp(ml.spec(), [&](const std::string& f) -> const BlobReader& { return ml.blobs(f); }, {});
     const std::string name = std::string(model::kVisionPrefix) + "network.4.1.convffn.fc1.weight";
     const Tensor w = interp.constant("network_4_1_convffn_fc1_weight");
-    const auto ws = model::open_weights(vlmq_pkg);
+    const auto ws = package::open_weights(vlmq_pkg);
     EXPECT_EQ(ws->get(name).mat.fmt.name(), "int4_g32_sym");
     EXPECT_EQ(w.shape, (std::vector<int64_t>{256, 64, 1, 1}));
     EXPECT_EQ(w.f, ws->get_f32(name));
@@ -341,7 +341,7 @@ TEST(CoremlExport, CorruptedProgramsAreDetected) {
     const ModelSpec base = MlPackage(good).spec();
 
     // 0. The good package: every constant equals its source.
-    const auto ws = model::open_weights(vlmq_pkg);
+    const auto ws = package::open_weights(vlmq_pkg);
     const auto cfg = model::VisionConfig::from_model_config(ws->config());
     const WeightCheck ok = check_weights(MlPackage(good), *ws, cfg);
     EXPECT_EQ(ok.compared, 112 - 24 + 4 + 6);  // tower tensors - BN statistics + extra q/k/v blocks + folded biases

@@ -198,7 +198,7 @@ Quantized quantize(const std::string& format, std::vector<int64_t> shape, uint32
     std::vector<float> w(size_t(rows * cols));
     for (float& x : w) x = nd(rng);
     Quantized q{qformat::QMatrixBuffer(*qformat::Format::parse(format), rows, cols), shape};
-    rounding::quantize_rtn(kernels::Compute{}, w.data(), DType::F32, q.buf.mut());
+    rounding::quantize_rtn(Compute{}, w.data(), DType::F32, q.buf.mut());
     if (equal_scales)
         for (auto& s : q.buf.scales) s = f32_to_f16(-0.01f);
     return q;

@@ -35,7 +35,7 @@ fs::path adr_config() { return test::data_dir().parent_path().parent_path() / "c
 
 void quantize_tiny(const fs::path& out, const json& config, const fs::path& model = test::tiny_model_dir()) {
     ThreadPool pool(2);
-    kernels::Compute c;
+    Compute c;
     c.pool = &pool;
     quant::QuantizeOptions o;
     o.progress = false;
@@ -45,7 +45,7 @@ void quantize_tiny(const fs::path& out, const json& config, const fs::path& mode
 mx::ExportReport export_dir(const fs::path& src, const fs::path& out, bool only_llm = false, int threads = 2,
                             uint64_t max_shard = 5ull << 30) {
     ThreadPool pool(threads);
-    kernels::Compute c;
+    Compute c;
     c.pool = &pool;
     mx::ExportOptions o;
     o.only_llm = only_llm;
@@ -138,7 +138,7 @@ struct Stats {
 // RTN bound (half a step + fp16 rounding of the parameters) for re-quantized, fp16 rounding for floats.
 void check_round_trip(const fs::path& src, const fs::path& dir, const mx::ExportReport& r, Stats* stats = nullptr) {
     const MlxDir d(dir);
-    const auto vlmq = model::open_weights(src);
+    const auto vlmq = package::open_weights(src);
     Stats dummy;
     Stats& st = stats ? *stats : dummy;
     for (const auto& t : r.tensors) {

@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "kernels/act_quant.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "kernels/gemv.h"
 #include "kernels/linear.h"
 #include "kernels/linear_ref.h"

@@ -49,7 +49,7 @@ struct Tap {
 class LlmGolden : public ::testing::TestWithParam<std::tuple<int, bool>> {
 protected:
     static void SetUpTestSuite() {
-        ws_ = open_weights(test::tiny_model_dir()).release();
+        ws_ = package::open_weights(test::tiny_model_dir()).release();
         projector_ = new Projector(*ws_);
         llm_ = new Qwen2(*ws_);
     }
@@ -62,11 +62,11 @@ protected:
 
     fs::path file() const { return sample_file(std::get<0>(GetParam())); }
 
-    static inline WeightSource* ws_ = nullptr;
+    static inline package::WeightSource* ws_ = nullptr;
     static inline Projector* projector_ = nullptr;
     static inline Qwen2* llm_ = nullptr;
     ThreadPool pool_{2};
-    kernels::Compute compute_{&pool_};
+    Compute compute_{&pool_};
 };
 
 TEST_P(LlmGolden, ProjectorMatches) {
@@ -162,7 +162,7 @@ INSTANTIATE_TEST_SUITE_P(Samples, LlmGolden,
 class LlmSampling : public ::testing::Test {
 protected:
     void SetUp() override {
-        ws_ = open_weights(test::tiny_model_dir());
+        ws_ = package::open_weights(test::tiny_model_dir());
         llm_ = std::make_unique<Qwen2>(*ws_);
         const auto ids = test::read_i64(sample_file(1), "input_ids");
         std::vector<int64_t> pshape;
@@ -178,8 +178,8 @@ protected:
         return generate_tokens(compute_, *llm_, cache, embeds_.data(), rows_, opts).ids;
     }
 
-    kernels::Compute compute_;
-    std::unique_ptr<WeightSource> ws_;
+    Compute compute_;
+    std::unique_ptr<package::WeightSource> ws_;
     std::unique_ptr<Qwen2> llm_;
     std::vector<float> embeds_;
     int64_t rows_ = 0;
@@ -277,7 +277,7 @@ TEST(Sampling, RejectsBadOptions) {
 using vlmq::test::error_of;
 
 TEST(Qwen2Config, ReadsTinyConfig) {
-    const auto ws = open_weights(test::tiny_model_dir());
+    const auto ws = package::open_weights(test::tiny_model_dir());
     const Qwen2Config c = Qwen2Config::from_json(ws->config());
     EXPECT_EQ(c.hidden_size, 128);
     EXPECT_EQ(c.num_layers, 2);
@@ -293,7 +293,7 @@ TEST(Qwen2Config, ReadsTinyConfig) {
 }
 
 TEST(Qwen2Config, ErrorsNameTheField) {
-    const auto ws = open_weights(test::tiny_model_dir());
+    const auto ws = package::open_weights(test::tiny_model_dir());
     auto with = [&](const std::string& key, const json& value) {
         json c = ws->config();
         if (value.is_null())
@@ -314,9 +314,9 @@ TEST(Qwen2Config, ErrorsNameTheField) {
 }
 
 TEST(Qwen2Inputs, RejectsBadIds) {
-    const auto ws = open_weights(test::tiny_model_dir());
+    const auto ws = package::open_weights(test::tiny_model_dir());
     const Qwen2 llm(*ws);
-    const kernels::Compute c;
+    const Compute c;
     std::vector<float> feats(2 * 128, 1.0f);
     const std::vector<int64_t> two{1, -200, 2, -200};
     EXPECT_NE(error_of([&] { build_inputs_embeds(c, llm, two, feats.data(), 2); }).find("2 <image>"),
@@ -349,12 +349,12 @@ TEST(KvCacheTest, GrowsAndRespectsMaxPositions) {
 }
 
 TEST(Qwen2Decoder, ContextLimitStopsGeneration) {
-    const auto ws = open_weights(test::tiny_model_dir());
+    const auto ws = package::open_weights(test::tiny_model_dir());
     json cfg = ws->config();
     Qwen2Config c = Qwen2Config::from_json(cfg);
     c.max_positions = 8;
     const Qwen2 llm(*ws, c);
-    const kernels::Compute compute;
+    const Compute compute;
     const std::vector<int32_t> ids{1, 2, 3, 4, 5};
     std::vector<float> e(ids.size() * 128);
     llm.embed(compute, ids, e.data());

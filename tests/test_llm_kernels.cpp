@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "kernels/attention.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "kernels/norm.h"
 #include "kernels/rope.h"
 #include "kernels/swiglu.h"

@@ -64,7 +64,7 @@ protected:
     static inline FastVLM* model_ = nullptr;
     static inline std::vector<Sample>* samples_ = nullptr;
     ThreadPool pool_{2};
-    kernels::Compute compute_{&pool_};
+    Compute compute_{&pool_};
 };
 
 TEST_P(Pipeline, ModelFacts) {
@@ -216,7 +216,7 @@ TEST(PipelinePackage, QuantizedPackageRuns) {
     const FastVLM ref(test::tiny_model_dir());
     const Weight emb = pkg.weights().get("model.embed_tokens.weight");
     ASSERT_TRUE(emb.mat.fmt.is_int());
-    const kernels::Compute c;
+    const Compute c;
     const std::vector<int32_t> ids{0, 7, 450, 123};
     std::vector<float> rows(ids.size() * 128), expect(128);
     pkg.llm().embed(c, ids, rows.data());

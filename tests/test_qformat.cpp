@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "qformat/codes.h"
 #include "qformat/dequant.h"
 #include "qformat/format.h"
@@ -146,7 +146,7 @@ QMatrixBuffer random_matrix(const Format& f, int64_t rows, int64_t cols, uint32_
 }  // namespace
 
 TEST(Dequant, Avx2MatchesReferenceBitForBit) {
-    if (!kernels::cpu_has_avx2()) GTEST_SKIP() << "no AVX2";
+    if (!cpu_has_avx2()) GTEST_SKIP() << "no AVX2";
     std::vector<Format> fmts = {Format::f32(), Format::f16(), Format::bf16()};
     for (int bits = 2; bits <= 8; ++bits)
         for (int g : {0, 32, 64, 128})
@@ -184,7 +184,7 @@ TEST(Dequant, KnownValues) {
         if (!sym) q.biases[0] = f32_to_f16(-1.0f);
         for (bool ref : {true, false}) {
             std::vector<float> out(32);
-            kernels::Compute c;
+            Compute c;
             c.reference = ref;
             dequantize_rows(c, q.view(), 0, 1, out.data());
             for (int j = 0; j < 32; ++j)
@@ -198,7 +198,7 @@ TEST(Dequant, ConvertToF32AllHalfValues) {
     for (int i = 0; i < 65536; ++i) all[size_t(i)] = uint16_t(i);
     for (DType dt : {DType::F16, DType::BF16}) {
         std::vector<float> ref(65536), fast(65536);
-        kernels::Compute c;
+        Compute c;
         c.reference = true;
         convert_to_f32(c, all.data(), dt, 65536, ref.data());
         c.reference = false;

@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 #include "io/checkpoint.h"
-#include "model/fastvlm_arch.h"
+#include "arch/fastvlm_arch.h"
 #include "quant/plan.h"
 #include "quant/quant_config.h"
 #include "synth/fastvlm_spec.h"
@@ -86,7 +86,7 @@ TEST(SynthSpec, TinyPresetMatchesTheTinyAsset) {
 
 TEST(Plan, AdrConfigOnHalfBillionLayout) {
     const auto tensors = read_tsv(test::data_dir() / "fastvlm-0.5b-tensors.tsv");
-    const quant::Plan plan = quant::make_plan(tensors, model::fastvlm_arch_table(), parse(kAdr));
+    const quant::Plan plan = quant::make_plan(tensors, arch::fastvlm_arch_table(), parse(kAdr));
     std::map<std::string, int> count;
     std::map<std::string, int64_t> bytes;
     for (const auto& e : plan.entries) {
@@ -114,7 +114,7 @@ TEST(Plan, RolesFallbacksOverridesAndReassignment) {
     const QuantConfig c = parse(R"({"vision_encoder":"int4","text_encoder":"int8","fusion_layers":"fp16",
         "decoder":{"bits":4,"group_size":128,"symmetric":false,"algorithm":"gptq"},
         "overrides":{"down_proj":"int8"}, "assign":{"^lm_head\\.weight$":"text_encoder"}})");
-    const quant::Plan plan = quant::make_plan(tensors, model::fastvlm_arch_table(), c);
+    const quant::Plan plan = quant::make_plan(tensors, arch::fastvlm_arch_table(), c);
     std::map<std::string, const quant::PlanEntry*> by;
     for (const auto& e : plan.entries) by[e.tensor.name] = &e;
     const std::string P = "model.vision_tower.vision_tower.model.";
@@ -140,7 +140,7 @@ TEST(Plan, RolesFallbacksOverridesAndReassignment) {
 TEST(Plan, UnclaimedTensorIsAnError) {
     std::vector<quant::TensorMeta> t{{"model.something_new.weight", DType::BF16, {4, 4}}};
     try {
-        quant::make_plan(t, model::fastvlm_arch_table(), parse(kAdr));
+        quant::make_plan(t, arch::fastvlm_arch_table(), parse(kAdr));
         FAIL();
     } catch (const Error& e) {
         EXPECT_NE(std::string(e.what()).find("model.something_new.weight"), std::string::npos);
@@ -166,5 +166,5 @@ TEST(QuantConfig, ParsesAdrFileAndRejectsBadInput) {
     EXPECT_NE(error_of(R"({"validation":{"min_retention":1.5}})").find("min_retention"), std::string::npos);
     EXPECT_NE(error_of(R"([1,2])").find("must be a JSON object"), std::string::npos);
     const QuantConfig bad_component = parse(R"({"assign":{"x":"audio_encoder"}})");
-    EXPECT_THROW(bad_component.check_components(model::fastvlm_arch_table().components, "cfg"), Error);
+    EXPECT_THROW(bad_component.check_components(arch::fastvlm_arch_table().components, "cfg"), Error);
 }

@@ -20,7 +20,7 @@ const char* kAdr = R"({"vision_encoder":"int4","text_encoder":"int8","fusion_lay
 
 quant::QuantizeReport quantize_tiny(const fs::path& out, const std::string& config_text, int threads = 2) {
     ThreadPool pool(threads);
-    kernels::Compute c;
+    Compute c;
     c.pool = &pool;
     const io::Checkpoint ckpt(test::tiny_model_dir());
     quant::QuantizeOptions o;
@@ -67,8 +67,8 @@ TEST(QuantizePackage, AdrConfigOnTinyModel) {
 TEST(QuantizePackage, PackageWeightsDequantizeToTheRecordedError) {
     test::TempDir dir;
     const auto r = quantize_tiny(dir / "p.vlmq", kAdr);
-    const auto pkg = model::open_weights(dir / "p.vlmq");
-    const auto src = model::open_weights(test::tiny_model_dir());
+    const auto pkg = package::open_weights(dir / "p.vlmq");
+    const auto src = package::open_weights(test::tiny_model_dir());
     for (const auto& t : r.tensors) {
         if (t.entry->keep || !dtype_is_float(t.entry->tensor.dtype)) continue;
         const std::string& name = t.entry->tensor.name;
@@ -112,7 +112,7 @@ TEST(QuantizePackage, FailedRunLeavesNoPackage) {
     fs::copy_file(test::tiny_model_dir() / "model.safetensors", dir / "bad" / "model.safetensors");
     std::ofstream(dir / "bad" / "config.json") << R"({"model_type":"bert"})";
     ThreadPool pool(1);
-    kernels::Compute c;
+    Compute c;
     c.pool = &pool;
     quant::QuantizeOptions o;
     o.progress = false;

@@ -26,7 +26,7 @@ struct Fidelity {
 // and compared with each package.
 struct Reference {
     ThreadPool pool{2};
-    kernels::Compute c{&pool};
+    Compute c{&pool};
     model::FastVLM model{test::tiny_model_dir()};
     std::vector<std::vector<float>> pixels, logits;
     std::vector<std::vector<int64_t>> ids;

@@ -42,7 +42,7 @@ struct Layer {
     // ||(W - W_hat) X^T||_F^2 / ||W X^T||_F^2
     double output_error(const qformat::QMatrixBuffer& q) const {
         std::vector<float> wq(static_cast<size_t>(rows * cols));
-        kernels::Compute c;
+        Compute c;
         qformat::dequantize_rows(c, q.view(), 0, rows, wq.data());
         double num = 0, den = 0;
         for (int64_t t = 0; t < tokens; ++t)
@@ -61,7 +61,7 @@ struct Layer {
     qformat::QMatrixBuffer quantize(const Format& f, rounding::Algorithm a, int threads = 1) const {
         qformat::QMatrixBuffer q(f, rows, cols);
         ThreadPool pool(threads);
-        kernels::Compute c;
+        Compute c;
         c.pool = &pool;
         rounding::quantize_matrix(c, a, w.data(), DType::F32, q.mut(), &stats, "layer");
         return q;
@@ -94,7 +94,7 @@ TEST(DataAwareRounding, GptqActOrderAlsoBeatsRtn) {
     const Format f = *Format::parse("int4_g32_sym");
     qformat::QMatrixBuffer q(f, layer.rows, layer.cols);
     const auto h = layer.stats.find("layer")->hessian();
-    kernels::Compute c;
+    Compute c;
     rounding::quantize_gptq(c, layer.w.data(), DType::F32, q.mut(), h.data(), {.damp = 0.01, .act_order = true});
     EXPECT_LT(layer.output_error(q), 0.7 * layer.output_error(layer.quantize(f, rounding::Algorithm::Rtn)));
 }
@@ -114,7 +114,7 @@ TEST(DataAwareRounding, WithoutStatisticsFallsBackToRtn) {
     const Layer layer(5);
     const Format f = *Format::parse("int4_g32_sym");
     qformat::QMatrixBuffer a(f, layer.rows, layer.cols), b(f, layer.rows, layer.cols);
-    kernels::Compute c;
+    Compute c;
     EXPECT_EQ(rounding::quantize_matrix(c, rounding::Algorithm::Gptq, layer.w.data(), DType::F32, a.mut(), nullptr, "x"),
               rounding::Algorithm::Rtn);
     rounding::quantize_rtn(c, layer.w.data(), DType::F32, b.mut());
@@ -167,7 +167,7 @@ TEST(Awq, ScalingSearchBeatsPlainRtn) {
     const auto* s = layer.stats.find("layer");
     const auto imp = s->importance(), mean_abs = s->mean_abs();
     const auto h = s->hessian();
-    kernels::Compute c;
+    Compute c;
     for (const char* name : {"int4_g32_sym", "int4_g128_aff", "int3_g64_sym"}) {
         const Format f = *Format::parse(name);
         const auto r = rounding::awq_search(c, layer.w.data(), layer.rows, layer.cols, f, mean_abs.data(), imp.data(),

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "qformat/dequant.h"
 #include "qformat/format.h"
 #include "rounding/rtn.h"
@@ -74,7 +74,7 @@ std::vector<uint8_t> as_dtype(const std::vector<float>& w, DType dt) {
 
 std::vector<float> to_f32(const std::vector<uint8_t>& src, DType dt, size_t n) {
     std::vector<float> out(n);
-    kernels::Compute c;
+    Compute c;
     c.reference = true;
     convert_to_f32(c, src.data(), dt, int64_t(n), out.data());
     return out;
@@ -83,7 +83,7 @@ std::vector<float> to_f32(const std::vector<uint8_t>& src, DType dt, size_t n) {
 QMatrixBuffer quantize(const Format& f, int64_t rows, int64_t cols, const void* src, DType dt, bool reference,
                        ThreadPool* pool = nullptr) {
     QMatrixBuffer q(f, rows, cols);
-    kernels::Compute c;
+    Compute c;
     c.reference = reference;
     c.pool = pool;
     quantize_rtn(c, src, dt, q.mut());
@@ -100,7 +100,7 @@ std::vector<Format> int_formats() {
 
 std::vector<float> dequant(const QMatrixBuffer& q) {
     std::vector<float> out(static_cast<size_t>(q.rows * q.cols));
-    kernels::Compute c;
+    Compute c;
     c.reference = true;
     dequantize_rows(c, q.view(), 0, q.rows, out.data());
     return out;
@@ -109,7 +109,7 @@ std::vector<float> dequant(const QMatrixBuffer& q) {
 }  // namespace
 
 TEST(Rtn, Avx2MatchesScalarByteForByte) {
-    if (!kernels::cpu_has_avx2()) GTEST_SKIP() << "no AVX2";
+    if (!cpu_has_avx2()) GTEST_SKIP() << "no AVX2";
     ThreadPool pool(2);
     int checked = 0;
     for (const Format& f : int_formats())

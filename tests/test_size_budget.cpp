@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "io/checkpoint.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "pipeline/size_budget.h"
 #include "quant/plan.h"
 #include "quant/quantizer.h"
@@ -12,7 +12,7 @@ using namespace vlmq;
 namespace {
 
 int64_t plan_bytes(const io::Checkpoint& ckpt, const quant::QuantConfig& c) {
-    const auto arch = model::arch_table_for_config(ckpt.config(), "config.json");
+    const auto arch = arch::arch_table_for_config(ckpt.config(), "config.json");
     int64_t b = 0;
     for (const auto& e : quant::make_plan(quant::checkpoint_tensors(ckpt), arch, c).entries) b += e.stored_bytes();
     return b;
@@ -24,7 +24,7 @@ TEST(SizeBudget, LowersUnitsUntilThePlanFits) {
     const io::Checkpoint ckpt(test::tiny_model_dir());
     const auto cfg = quant::QuantConfig::parse(
         json::parse(R"({"vision_encoder":"int8","text_encoder":"int8","fusion_layers":"fp16","decoder":"int8"})"), "c");
-    kernels::Compute c;
+    Compute c;
     const int64_t before = plan_bytes(ckpt, cfg);
     const int64_t target = before * 8 / 10;
     const auto r = pipeline::fit_size_budget(ckpt, cfg, target, nullptr, c);
@@ -43,7 +43,7 @@ TEST(SizeBudget, LowersUnitsUntilThePlanFits) {
 TEST(SizeBudget, ReportsWhenTheBudgetCannotBeMet) {
     const io::Checkpoint ckpt(test::tiny_model_dir());
     const auto cfg = quant::QuantConfig::parse(json::parse(R"({"decoder":"int4"})"), "c");
-    kernels::Compute c;
+    Compute c;
     const auto r = pipeline::fit_size_budget(ckpt, cfg, 1000, nullptr, c);
     EXPECT_FALSE(r.fits);
     EXPECT_GT(r.bytes_after, 1000);

@@ -20,7 +20,7 @@ namespace {
 
 using Taps = std::map<std::string, std::pair<std::vector<int64_t>, std::vector<float>>>;
 
-Taps run_with_taps(const VisionTower& tower, const kernels::Compute& c, const std::vector<float>& pixels,
+Taps run_with_taps(const VisionTower& tower, const Compute& c, const std::vector<float>& pixels,
                    std::vector<float>* out = nullptr) {
     Taps taps;
     ForwardHooks hooks;
@@ -52,7 +52,7 @@ TEST_P(VisionGolden, EveryTapMatchesReference) {
     const auto pixels = test::read_f32(golden, "pixel_values", &shape);
     ASSERT_EQ(shape, (std::vector<int64_t>{3, 256, 256}));
     ThreadPool pool(2);
-    kernels::Compute c;
+    Compute c;
     c.pool = &pool;
     std::vector<float> tokens;
     const Taps taps = run_with_taps(tower, c, pixels, &tokens);
@@ -86,13 +86,13 @@ TEST(VisionTower, ScalarKernelsAgreeAndThreadCountDoesNotChangeResults) {
     auto ws = open_weights(test::tiny_model_dir());
     const VisionTower tower(*ws);
     const auto pixels = test::read_f32(golden, "pixel_values");
-    kernels::Compute one;
+    Compute one;
     const auto a = tower.forward(one, pixels.data());
     ThreadPool pool(3);
-    kernels::Compute three;
+    Compute three;
     three.pool = &pool;
     EXPECT_EQ(tower.forward(three, pixels.data()), a);  // bit-identical
-    kernels::Compute ref;
+    Compute ref;
     ref.reference = true;
     const auto r = tower.forward(ref, pixels.data());
     const double ratio = test::max_rel_diff(r, a);
@@ -109,7 +109,7 @@ TEST(VisionTower, ObservesEveryMatrixInput) {
     hooks.observe_input = [&](const std::string& name, const float*, int64_t m, int64_t k, int64_t) {
         seen[name] = {m, k};
     };
-    tower.forward(kernels::Compute{}, pixels.data(), &hooks);
+    tower.forward(Compute{}, pixels.data(), &hooks);
     // 1x1 convs and linears: patch_embed.2, 4 PatchEmbed projections, 6 ConvFFNs x 2, 2 x (qkv + proj), SE x 2.
     EXPECT_EQ(seen.size(), 1u + 4u + 12u + 4u + 2u);
     const std::string p = kVisionPrefix;

@@ -8,7 +8,7 @@
 
 #include "kernels/activations.h"
 #include "kernels/conv.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 
 using namespace vlmq;
 using namespace vlmq::kernels;

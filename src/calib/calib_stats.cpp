@@ -70,7 +70,7 @@ void CalibrationStats::observe(const std::string& name, const float* x, int64_t 
         for (int64_t j = 0; j < n; ++j)
             for (int64_t i = 0; i < K; ++i) rows_major[size_t(j * K + i)] = xt[size_t(i * n + j)];
         last_xtx_.assign(size_t(K * K), 0.0f);
-        kernels::Compute serial;
+        Compute serial;
         kernels::matmul_f32(compute_ ? *compute_ : serial, xt.data(), n, rows_major.data(), K, last_xtx_.data(), K, K, K,
                             n);
         last_hash_ = h;

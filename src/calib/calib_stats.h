@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/json_util.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::calib {
 
@@ -36,7 +36,7 @@ struct CollectOptions {
 
 class CalibrationStats {
 public:
-    explicit CalibrationStats(CollectOptions options = {}, const kernels::Compute* compute = nullptr)
+    explicit CalibrationStats(CollectOptions options = {}, const Compute* compute = nullptr)
         : options_(options), compute_(compute) {}
 
     // Accumulates x [M, K] (row stride ldx) for the weight `name`. Thread-safe.
@@ -52,7 +52,7 @@ public:
 
 private:
     CollectOptions options_;
-    const kernels::Compute* compute_ = nullptr;
+    const Compute* compute_ = nullptr;
     std::map<std::string, InputStats> stats_;
     int64_t hessian_bytes_ = 0;
     // q/k/v (and gate/up) see the same activations: the last call's X^T X is reused when the input repeats.

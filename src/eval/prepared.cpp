@@ -23,7 +23,7 @@ std::string majority_answer(const std::vector<std::string>& answers) {
 }
 
 std::vector<PreparedSample> prepare_samples(const model::FastVLM& model, const VqaDataset& dataset,
-                                            const kernels::Compute& c, bool progress) {
+                                            const Compute& c, bool progress) {
     std::vector<PreparedSample> out(dataset.samples.size());
     Progress bar("load images", int64_t(out.size()), "samples", progress);
     for (size_t i = 0; i < out.size(); ++i) {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "eval/dataset.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "model/fastvlm.h"
 
 namespace vlmq::eval {
@@ -24,6 +24,6 @@ std::string vqa_user_message(const std::string& question);
 std::string majority_answer(const std::vector<std::string>& answers);
 
 std::vector<PreparedSample> prepare_samples(const model::FastVLM& model, const VqaDataset& dataset,
-                                            const kernels::Compute& c, bool progress);
+                                            const Compute& c, bool progress);
 
 }  // namespace vlmq::eval

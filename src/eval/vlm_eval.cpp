@@ -7,7 +7,7 @@
 namespace vlmq::eval {
 
 ModelRun run_model(const model::FastVLM& model, const std::vector<PreparedSample>& samples,
-                   const ReferenceRun* reference, const kernels::Compute& c, const EvalOptions& options) {
+                   const ReferenceRun* reference, const Compute& c, const EvalOptions& options) {
     ModelRun run;
     run.record.vocab = model.vocab_limit();
     FidelityAccumulator fid;

@@ -34,6 +34,6 @@ struct EvalOptions {
 };
 
 ModelRun run_model(const model::FastVLM& model, const std::vector<PreparedSample>& samples,
-                   const ReferenceRun* reference, const kernels::Compute& c, const EvalOptions& options);
+                   const ReferenceRun* reference, const Compute& c, const EvalOptions& options);
 
 }  // namespace vlmq::eval

@@ -1,5 +1,5 @@
 #pragma once
-// AVX2 twin of the per-row loop in act_quant.cpp. Call only when kernels::cpu_has_avx2().
+// AVX2 twin of the per-row loop in act_quant.cpp. Call only when cpu_has_avx2().
 #include <cstdint>
 
 namespace vlmq::kernels::detail {

@@ -5,7 +5,7 @@
 // splits the work over the pool and picks the version (the scalar one when Compute::reference is set).
 #include <cstdint>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::kernels {
 

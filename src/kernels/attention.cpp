@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "kernels/linear.h"
 
 namespace vlmq::kernels {

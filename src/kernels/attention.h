@@ -6,7 +6,7 @@
 // h / (heads / kv_heads). out = softmax(scale * q k^T) v, computed per (row, head) task.
 #include <cstdint>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::kernels {
 

@@ -2,8 +2,8 @@
 #include <cmath>
 
 #include "kernels/attention.h"
-#include "kernels/avx2_util.h"
-#include "kernels/exp_avx2.h"
+#include "core/avx2_util.h"
+#include "core/avx2_exp.h"
 
 namespace vlmq::kernels {
 

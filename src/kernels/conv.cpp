@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 
 namespace vlmq::kernels {
 

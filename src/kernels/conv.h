@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::kernels {
 

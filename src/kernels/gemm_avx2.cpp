@@ -6,7 +6,7 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/avx2_util.h"
+#include "core/avx2_util.h"
 #include "kernels/gemm.h"
 #include "qformat/dequant.h"
 

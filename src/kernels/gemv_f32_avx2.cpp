@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/half.h"
-#include "kernels/avx2_util.h"
+#include "core/avx2_util.h"
 #include "kernels/gemv.h"
 #include "qformat/dequant.h"
 

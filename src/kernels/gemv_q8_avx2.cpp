@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/avx2_util.h"
+#include "core/avx2_util.h"
 #include "kernels/gemv.h"
 
 namespace vlmq::kernels::detail {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "kernels/linear_ref.h"
 #if defined(VLMQ_HAVE_AVX2)
 #include "kernels/act_quant.h"

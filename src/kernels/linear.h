@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <span>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
 
 namespace vlmq::kernels {

@@ -3,7 +3,7 @@
 // simple loops, fp32 accumulation in index order, weights via dequantize_row_ref.
 #include <cstdint>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
 
 namespace vlmq::kernels {

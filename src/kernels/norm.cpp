@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 
 namespace vlmq::kernels {
 

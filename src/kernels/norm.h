@@ -4,7 +4,7 @@
 // unless Compute::reference is set.
 #include <cstdint>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::kernels {
 

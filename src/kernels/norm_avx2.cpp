@@ -1,6 +1,6 @@
 #include <cmath>
 
-#include "kernels/avx2_util.h"
+#include "core/avx2_util.h"
 #include "kernels/norm.h"
 
 namespace vlmq::kernels {

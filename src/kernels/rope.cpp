@@ -4,7 +4,7 @@
 #include <cassert>
 #include <cmath>
 
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 
 namespace vlmq::kernels {
 

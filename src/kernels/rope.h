@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::kernels {
 

@@ -1,4 +1,4 @@
-#include "kernels/avx2_util.h"
+#include "core/avx2_util.h"
 #include "kernels/rope.h"
 
 namespace vlmq::kernels {

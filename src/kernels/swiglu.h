@@ -2,7 +2,7 @@
 // The gated activation of Qwen2's MLP: gate = silu(gate) * up, silu(x) = x / (1 + e^-x), fp32.
 #include <cstdint>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::kernels {
 

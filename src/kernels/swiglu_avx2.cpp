@@ -1,6 +1,6 @@
 #include <cmath>
 
-#include "kernels/exp_avx2.h"
+#include "core/avx2_exp.h"
 #include "kernels/swiglu.h"
 
 namespace vlmq::kernels {

@@ -17,7 +17,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::filesystem::path tokenizer_path(const WeightSource& ws) {
+std::filesystem::path tokenizer_path(const package::WeightSource& ws) {
     const auto p = ws.dir() / "tokenizer.json";
     if (!std::filesystem::exists(p)) fail("{}: missing tokenizer.json (expected beside config.json)", ws.dir().string());
     return p;
@@ -26,7 +26,7 @@ std::filesystem::path tokenizer_path(const WeightSource& ws) {
 }  // namespace
 
 FastVLM::FastVLM(const std::filesystem::path& path)
-    : weights_(open_weights(path)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
+    : weights_(package::open_weights(path)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
     vision_ = std::make_unique<VisionTower>(*weights_);
     projector_ = std::make_unique<Projector>(*weights_);
     llm_ = std::make_unique<Qwen2>(*weights_);
@@ -55,18 +55,18 @@ std::vector<int64_t> FastVLM::tokenize_prompt(std::string_view templated_prompt)
     return text::tokenize_with_image(tokenizer_, templated_prompt);
 }
 
-std::vector<float> FastVLM::encode_image(const kernels::Compute& c, const float* pixels,
+std::vector<float> FastVLM::encode_image(const Compute& c, const float* pixels,
                                          const ForwardHooks* hooks) const {
     const std::vector<float> features = vision_->forward(c, pixels, hooks);
     return projector_->forward(c, features.data(), image_tokens(), hooks);
 }
 
-std::vector<float> FastVLM::inputs_embeds(const kernels::Compute& c, std::span<const int64_t> prompt_ids,
+std::vector<float> FastVLM::inputs_embeds(const Compute& c, std::span<const int64_t> prompt_ids,
                                           const float* image_features) const {
     return build_inputs_embeds(c, *llm_, prompt_ids, image_features, image_tokens());
 }
 
-std::vector<float> FastVLM::prefill(const kernels::Compute& c, KvCache& cache, std::span<const int64_t> prompt_ids,
+std::vector<float> FastVLM::prefill(const Compute& c, KvCache& cache, std::span<const int64_t> prompt_ids,
                                     const float* image_features, const ForwardHooks* hooks) const {
     if (cache.length() != 0) fail("prefill needs an empty KV cache");
     const std::vector<float> embeds = inputs_embeds(c, prompt_ids, image_features);
@@ -74,7 +74,7 @@ std::vector<float> FastVLM::prefill(const kernels::Compute& c, KvCache& cache, s
     return llm_->forward(c, cache, embeds.data(), rows, rows - 1, hooks);
 }
 
-GenerateResult FastVLM::generate(const kernels::Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
+GenerateResult FastVLM::generate(const Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
                                  const GenerateOptions& opts) const {
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<float> features = encode_image(c, pixels);
@@ -84,7 +84,7 @@ GenerateResult FastVLM::generate(const kernels::Compute& c, const float* pixels,
     return r;
 }
 
-GenerateResult FastVLM::generate_from_features(const kernels::Compute& c, const float* image_features,
+GenerateResult FastVLM::generate_from_features(const Compute& c, const float* image_features,
                                                std::span<const int64_t> prompt_ids,
                                                const GenerateOptions& opts) const {
     DecodeOptions d;
@@ -110,14 +110,14 @@ GenerateResult FastVLM::generate_from_features(const kernels::Compute& c, const 
     return r;
 }
 
-std::vector<float> FastVLM::answer_logits(const kernels::Compute& c, const float* pixels,
+std::vector<float> FastVLM::answer_logits(const Compute& c, const float* pixels,
                                           std::span<const int64_t> prompt_ids, std::span<const int32_t> answer_ids,
                                           const ForwardHooks* hooks) const {
     const std::vector<float> features = encode_image(c, pixels, hooks);
     return answer_logits_from_features(c, features.data(), prompt_ids, answer_ids, hooks);
 }
 
-std::vector<float> FastVLM::answer_logits_from_features(const kernels::Compute& c, const float* image_features,
+std::vector<float> FastVLM::answer_logits_from_features(const Compute& c, const float* image_features,
                                                         std::span<const int64_t> prompt_ids,
                                                         std::span<const int32_t> answer_ids,
                                                         const ForwardHooks* hooks) const {
@@ -137,7 +137,7 @@ std::vector<float> FastVLM::answer_logits_from_features(const kernels::Compute& 
     return logits;
 }
 
-std::vector<float> FastVLM::forward(const kernels::Compute& c, const float* pixels,
+std::vector<float> FastVLM::forward(const Compute& c, const float* pixels,
                                     std::span<const int64_t> prompt_ids, const ForwardHooks* hooks) const {
     const std::vector<float> features = encode_image(c, pixels, hooks);
     const std::vector<float> embeds = inputs_embeds(c, prompt_ids, features.data());

@@ -1,7 +1,7 @@
 #pragma once
 // The whole FastVLM pipeline on CPU: image -> FastViT tower -> projector -> spliced into the prompt's
 // embeddings -> Qwen2 decoder with a KV cache -> tokens. Loads an original checkpoint directory or a vlmq
-// package (model::open_weights) with tokenizer.json beside it; weights stay memory-mapped.
+// package (package::open_weights) with tokenizer.json beside it; weights stay memory-mapped.
 //
 // All methods are const and keep per-call state (KV caches) local, so one FastVLM may serve several threads.
 #include <cstdint>
@@ -13,13 +13,13 @@
 #include <vector>
 
 #include "image/image.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "model/forward_hooks.h"
 #include "model/kv_cache.h"
 #include "model/projector.h"
 #include "model/qwen2.h"
 #include "model/vision_tower.h"
-#include "model/weights.h"
+#include "package/weights.h"
 #include "text/tokenizer.h"
 
 namespace vlmq::model {
@@ -55,7 +55,7 @@ public:
     FastVLM(const FastVLM&) = delete;
     FastVLM& operator=(const FastVLM&) = delete;
 
-    const WeightSource& weights() const { return *weights_; }
+    const package::WeightSource& weights() const { return *weights_; }
     const VisionTower& vision() const { return *vision_; }
     const Projector& projector() const { return *projector_; }
     const Qwen2& llm() const { return *llm_; }
@@ -77,41 +77,41 @@ public:
     std::vector<int64_t> tokenize_prompt(std::string_view templated_prompt) const;
 
     // Image features ready for the decoder: projected tokens [image_tokens, hidden]. Taps: vision.*, projected.
-    std::vector<float> encode_image(const kernels::Compute& c, const float* pixels,
+    std::vector<float> encode_image(const Compute& c, const float* pixels,
                                     const ForwardHooks* hooks = nullptr) const;
     // Prompt embeddings with the image rows spliced in: [multimodal_length, hidden]. image_features may be null
     // for a text-only prompt.
-    std::vector<float> inputs_embeds(const kernels::Compute& c, std::span<const int64_t> prompt_ids,
+    std::vector<float> inputs_embeds(const Compute& c, std::span<const int64_t> prompt_ids,
                                      const float* image_features) const;
     KvCache new_cache() const { return KvCache(llm_->config()); }
     // Runs the prompt into `cache` (which must be empty) and returns the next-token logits [vocab].
-    std::vector<float> prefill(const kernels::Compute& c, KvCache& cache, std::span<const int64_t> prompt_ids,
+    std::vector<float> prefill(const Compute& c, KvCache& cache, std::span<const int64_t> prompt_ids,
                                const float* image_features, const ForwardHooks* hooks = nullptr) const;
 
-    GenerateResult generate(const kernels::Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
+    GenerateResult generate(const Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
                             const GenerateOptions& opts) const;
     // Same with precomputed encode_image() output (timings.image_encode_ms stays 0).
-    GenerateResult generate_from_features(const kernels::Compute& c, const float* image_features,
+    GenerateResult generate_from_features(const Compute& c, const float* image_features,
                                           std::span<const int64_t> prompt_ids, const GenerateOptions& opts) const;
 
     // Teacher-forced scoring from one prefill over prompt + answer: row i < n of the result holds the logits
     // predicting answer_ids[i], and row n (always present) those after the whole answer, where <|im_end|>
     // should follow. Shape [answer_ids.size() + 1, vocab_limit()]: columns past the tokenizer's length (padding
     // rows of the embedding) are left out, as in the reference's resized LM head.
-    std::vector<float> answer_logits(const kernels::Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
+    std::vector<float> answer_logits(const Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
                                      std::span<const int32_t> answer_ids, const ForwardHooks* hooks = nullptr) const;
-    std::vector<float> answer_logits_from_features(const kernels::Compute& c, const float* image_features,
+    std::vector<float> answer_logits_from_features(const Compute& c, const float* image_features,
                                                    std::span<const int64_t> prompt_ids,
                                                    std::span<const int32_t> answer_ids,
                                                    const ForwardHooks* hooks = nullptr) const;
 
     // One full forward over the prompt with every tap (vision.*, projected, inputs_embeds, llm.layer.{i},
     // llm.final_norm, logits [L, vocab]); returns the logits.
-    std::vector<float> forward(const kernels::Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
+    std::vector<float> forward(const Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
                                const ForwardHooks* hooks) const;
 
 private:
-    std::unique_ptr<WeightSource> weights_;
+    std::unique_ptr<package::WeightSource> weights_;
     std::unique_ptr<VisionTower> vision_;
     std::unique_ptr<Projector> projector_;
     std::unique_ptr<Qwen2> llm_;

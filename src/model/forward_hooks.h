@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "kernels/linear.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::model {
 
@@ -23,20 +23,20 @@ struct ForwardHooks {
 };
 
 // kernels::linear preceded by the observe_input hook: every weight product in model code goes through here.
-inline void apply_linear(const kernels::Compute& c, const ForwardHooks* hooks, const Weight& w, const float* x,
+inline void apply_linear(const Compute& c, const ForwardHooks* hooks, const package::Weight& w, const float* x,
                          int64_t M, const float* bias, float* y, int64_t ldx = 0, int64_t ldy = 0) {
     if (hooks && hooks->observe_input) hooks->observe_input(w.name, x, M, w.mat.cols, ldx ? ldx : w.mat.cols);
     kernels::linear(c, x, M, w.mat, bias, y, ldx, ldy);
 }
 
 struct LinearTarget {
-    const Weight* w;
+    const package::Weight* w;
     const float* bias;
     float* y;
 };
 
 // apply_linear for several weights reading the same x [M, K] (q/k/v, gate/up): kernels::linear_batch.
-inline void apply_linear_batch(const kernels::Compute& c, const ForwardHooks* hooks, const float* x, int64_t M,
+inline void apply_linear_batch(const Compute& c, const ForwardHooks* hooks, const float* x, int64_t M,
                                std::initializer_list<LinearTarget> targets) {
     std::vector<kernels::LinearOut> outs;
     for (const LinearTarget& t : targets) {

@@ -5,7 +5,7 @@
 
 namespace vlmq::model {
 
-Projector::Projector(const WeightSource& ws) {
+Projector::Projector(const package::WeightSource& ws) {
     const std::string where = (ws.dir() / "config.json").string();
     const json& cfg = ws.config();
     if (cfg.contains("mm_projector_type")) {
@@ -23,7 +23,7 @@ Projector::Projector(const WeightSource& ws) {
     b2_ = ws.get_f32("model.mm_projector.2.bias", {hidden});
 }
 
-std::vector<float> Projector::forward(const kernels::Compute& c, const float* x, int64_t n,
+std::vector<float> Projector::forward(const Compute& c, const float* x, int64_t n,
                                       const ForwardHooks* hooks) const {
     const int64_t H = out_dim();
     std::vector<float> h(static_cast<size_t>(n * H)), out(size_t(n * H));

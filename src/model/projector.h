@@ -4,26 +4,26 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "model/forward_hooks.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::model {
 
 class Projector {
 public:
     // in_dim = config mm_hidden_size, out_dim = hidden_size (mm_projector_type must be "mlp2x_gelu" when given).
-    explicit Projector(const WeightSource& ws);
+    explicit Projector(const package::WeightSource& ws);
 
     int64_t in_dim() const { return fc1_.mat.cols; }
     int64_t out_dim() const { return fc2_.mat.rows; }
 
     // x: [n, in_dim] -> [n, out_dim]. Tap: "projected".
-    std::vector<float> forward(const kernels::Compute& c, const float* x, int64_t n,
+    std::vector<float> forward(const Compute& c, const float* x, int64_t n,
                                const ForwardHooks* hooks = nullptr) const;
 
 private:
-    Weight fc1_, fc2_;
+    package::Weight fc1_, fc2_;
     std::vector<float> b1_, b2_;
 };
 

@@ -5,7 +5,7 @@
 
 #include "core/error.h"
 #include "kernels/attention.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "kernels/norm.h"
 #include "kernels/swiglu.h"
 #include "qformat/dequant.h"
@@ -24,9 +24,9 @@ void tap(const ForwardHooks* hooks, const std::string& name, std::vector<int64_t
 
 }  // namespace
 
-Qwen2::Qwen2(const WeightSource& ws) : Qwen2(ws, Qwen2Config::from_json(ws.config(), (ws.dir() / "config.json").string())) {}
+Qwen2::Qwen2(const package::WeightSource& ws) : Qwen2(ws, Qwen2Config::from_json(ws.config(), (ws.dir() / "config.json").string())) {}
 
-Qwen2::Qwen2(const WeightSource& ws, const Qwen2Config& cfg) : cfg_(cfg) {
+Qwen2::Qwen2(const package::WeightSource& ws, const Qwen2Config& cfg) : cfg_(cfg) {
     cfg_.validate((ws.dir() / "config.json").string());
     const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size, V = cfg_.vocab_size, kvd = cfg_.kv_dim();
     embed_tokens_ = ws.get("model.embed_tokens.weight", {V, H});
@@ -56,19 +56,19 @@ Qwen2::Qwen2(const WeightSource& ws, const Qwen2Config& cfg) : cfg_(cfg) {
     }
 }
 
-void Qwen2::embed(const kernels::Compute& c, std::span<const int32_t> ids, float* out) const {
+void Qwen2::embed(const Compute& c, std::span<const int32_t> ids, float* out) const {
     const int64_t H = cfg_.hidden_size;
     for (int32_t id : ids)
         if (id < 0 || id >= cfg_.vocab_size)
             fail("token id {} is outside the vocabulary [0, {})", id, cfg_.vocab_size);
-    const bool avx2 = kernels::use_avx2(c);
+    const bool avx2 = use_avx2(c);
     parallel_for(c.pool, int64_t(ids.size()), 16, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i)
             qformat::dequantize_row_range(embed_tokens_.mat, ids[size_t(i)], 0, H, out + i * H, avx2);
     });
 }
 
-void Qwen2::run_layer(const kernels::Compute& c, int index, KvCache& cache, float* x, int64_t rows,
+void Qwen2::run_layer(const Compute& c, int index, KvCache& cache, float* x, int64_t rows,
                       const kernels::RopeAngles& rope, const ForwardHooks* hooks) const {
     const Layer& l = layers_[size_t(index)];
     const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size, kvd = cfg_.kv_dim(), d = cfg_.head_dim;
@@ -110,7 +110,7 @@ void Qwen2::run_layer(const kernels::Compute& c, int index, KvCache& cache, floa
     add_inplace(x, q.data(), rows * H);
 }
 
-std::vector<float> Qwen2::forward(const kernels::Compute& c, KvCache& cache, const float* x_in, int64_t rows,
+std::vector<float> Qwen2::forward(const Compute& c, KvCache& cache, const float* x_in, int64_t rows,
                                   int64_t logits_from, const ForwardHooks* hooks) const {
     if (rows < 1) fail("decoder forward needs at least one input position");
     if (logits_from < 0 || logits_from > rows) fail("logits_from {} is outside [0, {}]", logits_from, rows);

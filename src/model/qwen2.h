@@ -1,17 +1,17 @@
 #pragma once
 // FastVLM's Qwen2 decoder: token embeddings, pre-norm layers (RMSNorm -> q/k/v with bias -> rotate-half RoPE ->
 // causal GQA -> o_proj; RMSNorm -> SwiGLU MLP), final RMSNorm and LM head. Weights are views into a
-// WeightSource (bf16 checkpoint or quantized package); every matrix product goes through apply_linear.
+// package::WeightSource (bf16 checkpoint or quantized package); every matrix product goes through apply_linear.
 #include <cstdint>
 #include <span>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "kernels/rope.h"
 #include "model/forward_hooks.h"
 #include "model/kv_cache.h"
 #include "model/qwen2_config.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::model {
 
@@ -19,8 +19,8 @@ class Qwen2 {
 public:
     // Reads and shape-checks every decoder tensor ("model.embed_tokens.weight", "model.layers.{i}.*",
     // "model.norm.weight", and "lm_head.weight" when present, else the tied embeddings). `ws` must outlive this.
-    Qwen2(const WeightSource& ws, const Qwen2Config& cfg);
-    explicit Qwen2(const WeightSource& ws);  // config from ws.config()
+    Qwen2(const package::WeightSource& ws, const Qwen2Config& cfg);
+    explicit Qwen2(const package::WeightSource& ws);  // config from ws.config()
 
     const Qwen2Config& config() const { return cfg_; }
     int64_t hidden() const { return cfg_.hidden_size; }
@@ -28,27 +28,27 @@ public:
 
     // Embedding rows of `ids` into out [ids.size(), hidden]; only those rows are dequantized. Fails naming an id
     // outside [0, vocab).
-    void embed(const kernels::Compute& c, std::span<const int32_t> ids, float* out) const;
+    void embed(const Compute& c, std::span<const int32_t> ids, float* out) const;
 
     // Runs `rows` new positions with inputs x [rows, hidden] after the cache's contents and appends their keys
     // and values to the cache. Returns logits [rows - logits_from, vocab] of rows [logits_from, rows) (so
     // logits_from = rows - 1 gives only the next-token logits, logits_from = rows none).
     // Taps: "inputs_embeds" [rows, H], "llm.layer.{i}" [rows, H] (residual stream after layer i),
     // "llm.final_norm" [rows, H], "logits" [rows - logits_from, V].
-    std::vector<float> forward(const kernels::Compute& c, KvCache& cache, const float* x, int64_t rows,
+    std::vector<float> forward(const Compute& c, KvCache& cache, const float* x, int64_t rows,
                                int64_t logits_from, const ForwardHooks* hooks = nullptr) const;
 
 private:
     struct Layer {
         std::vector<float> input_norm, post_norm;  // [H]
-        Weight q, k, v, o, gate, up, down;
+        package::Weight q, k, v, o, gate, up, down;
         std::vector<float> q_bias, k_bias, v_bias;
     };
-    void run_layer(const kernels::Compute& c, int index, KvCache& cache, float* x, int64_t rows,
+    void run_layer(const Compute& c, int index, KvCache& cache, float* x, int64_t rows,
                    const kernels::RopeAngles& rope, const ForwardHooks* hooks) const;
 
     Qwen2Config cfg_;
-    Weight embed_tokens_, lm_head_;
+    package::Weight embed_tokens_, lm_head_;
     std::vector<float> final_norm_;
     std::vector<Layer> layers_;
 };

@@ -15,7 +15,7 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-DecodeResult generate_tokens(const kernels::Compute& c, const Qwen2& llm, KvCache& cache, const float* inputs_embeds,
+DecodeResult generate_tokens(const Compute& c, const Qwen2& llm, KvCache& cache, const float* inputs_embeds,
                              int64_t rows, const DecodeOptions& opts) {
     if (opts.max_new_tokens < 0) fail("--max-new-tokens must be >= 0, got {}", opts.max_new_tokens);
     const int64_t limit = opts.vocab_limit > 0 ? std::min(opts.vocab_limit, llm.vocab()) : llm.vocab();

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "model/kv_cache.h"
 #include "model/qwen2.h"
 #include "model/sampling.h"
@@ -26,7 +26,7 @@ struct DecodeResult {
 };
 
 // Appends the prompt (inputs_embeds [rows, hidden]) and the generated tokens to `cache`.
-DecodeResult generate_tokens(const kernels::Compute& c, const Qwen2& llm, KvCache& cache, const float* inputs_embeds,
+DecodeResult generate_tokens(const Compute& c, const Qwen2& llm, KvCache& cache, const float* inputs_embeds,
                              int64_t rows, const DecodeOptions& opts);
 
 }  // namespace vlmq::model

@@ -20,7 +20,7 @@ int64_t multimodal_length(std::span<const int64_t> ids, int64_t image_rows) {
     return int64_t(ids.size()) - n + n * image_rows;
 }
 
-std::vector<float> build_inputs_embeds(const kernels::Compute& c, const Qwen2& llm, std::span<const int64_t> ids,
+std::vector<float> build_inputs_embeds(const Compute& c, const Qwen2& llm, std::span<const int64_t> ids,
                                        const float* image_features, int64_t image_rows) {
     const int64_t n_image = placeholder_count(ids);
     if (n_image > 1) fail("prompt holds {} <image> placeholders; FastVLM takes exactly one image", n_image);

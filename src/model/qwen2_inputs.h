@@ -5,7 +5,7 @@
 #include <span>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "model/qwen2.h"
 
 namespace vlmq::model {
@@ -18,7 +18,7 @@ int64_t multimodal_length(std::span<const int64_t> ids, int64_t image_rows);
 // inputs_embeds [multimodal_length, hidden]. image_features: [image_rows, hidden], required when ids hold the
 // placeholder; a prompt without it is text only (then image_features must be null). Fails on more than one
 // placeholder, other negative ids or ids past the vocabulary.
-std::vector<float> build_inputs_embeds(const kernels::Compute& c, const Qwen2& llm, std::span<const int64_t> ids,
+std::vector<float> build_inputs_embeds(const Compute& c, const Qwen2& llm, std::span<const int64_t> ids,
                                        const float* image_features, int64_t image_rows);
 
 }  // namespace vlmq::model

@@ -9,9 +9,8 @@
 
 namespace vlmq::model::vision {
 
-using kernels::Compute;
 
-AttentionBlock load_attention_block(const WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
+AttentionBlock load_attention_block(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
                                     int64_t head_dim) {
     AttentionBlock b;
     b.head_dim = head_dim;

@@ -8,7 +8,6 @@
 
 namespace vlmq::model::vision {
 
-using kernels::Compute;
 
 void GroupedConv::run(const Compute& c, const FeatureMap& x, FeatureMap& y) const {
     const kernels::DepthwiseShape s = shape(x.h, x.w);
@@ -16,7 +15,7 @@ void GroupedConv::run(const Compute& c, const FeatureMap& x, FeatureMap& y) cons
     kernels::depthwise_conv_hwc(c, s, x.data.data(), w.data(), bias.empty() ? nullptr : bias.data(), y.data.data());
 }
 
-GroupedConv load_grouped_conv(const WeightSource& ws, const std::string& name, int64_t c_in, int multiplier, int k,
+GroupedConv load_grouped_conv(const package::WeightSource& ws, const std::string& name, int64_t c_in, int multiplier, int k,
                               int stride, bool with_bias) {
     GroupedConv g;
     g.k = k, g.stride = stride, g.multiplier = multiplier, g.c_in = c_in;
@@ -26,7 +25,7 @@ GroupedConv load_grouped_conv(const WeightSource& ws, const std::string& name, i
     return g;
 }
 
-Pointwise load_pointwise(const WeightSource& ws, const std::string& weight_name, const std::string& bias_name,
+Pointwise load_pointwise(const package::WeightSource& ws, const std::string& weight_name, const std::string& bias_name,
                          const std::vector<int64_t>& shape) {
     Pointwise p;
     p.w = ws.get(weight_name, shape);
@@ -34,7 +33,7 @@ Pointwise load_pointwise(const WeightSource& ws, const std::string& weight_name,
     return p;
 }
 
-ConvFFN load_conv_ffn(const WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden) {
+ConvFFN load_conv_ffn(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden) {
     ConvFFN f;
     f.hidden = hidden;
     f.conv = load_grouped_conv(ws, prefix + "conv.conv", d, 1, VisionConfig::kConvFFNKernel, 1, false);
@@ -67,7 +66,7 @@ void ConvFFN::run(const Compute& c, const ForwardHooks* hooks, const FeatureMap&
     fc2.run(c, hooks, h, n, out);
 }
 
-RepMixerBlock load_repmixer_block(const WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
+RepMixerBlock load_repmixer_block(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
                                   int kernel) {
     RepMixerBlock b;
     b.mixer = load_grouped_conv(ws, prefix + "token_mixer.reparam_conv", d, 1, kernel, 1, true);
@@ -84,7 +83,7 @@ void RepMixerBlock::run(const Compute& c, const ForwardHooks* hooks, FeatureMap&
     kernels::add_scaled_channels(c, x.data.data(), y, layer_scale.data(), x.pixels(), x.c);
 }
 
-PatchEmbed load_patch_embed(const WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int k) {
+PatchEmbed load_patch_embed(const package::WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int k) {
     PatchEmbed p;
     p.down = load_grouped_conv(ws, prefix + "proj.0.lkb_reparam", c_in, int(c_out / c_in), k, 2, true);
     p.proj = load_pointwise(ws, prefix + "proj.1.reparam_conv.weight", prefix + "proj.1.reparam_conv.bias",
@@ -100,7 +99,7 @@ void PatchEmbed::run(const Compute& c, const ForwardHooks* hooks, FeatureMap& x,
     kernels::gelu(c, x.data.data(), int64_t(x.data.size()));
 }
 
-Stem load_stem(const WeightSource& ws, const std::string& prefix, int64_t c) {
+Stem load_stem(const package::WeightSource& ws, const std::string& prefix, int64_t c) {
     const int k = VisionConfig::kStemKernel;
     Stem st;
     st.conv0_shape = {0, 0, 3, c, k, 2};
@@ -129,7 +128,7 @@ void Stem::run(const Compute& c, const ForwardHooks* hooks, const float* pixels,
     kernels::gelu(c, x.data.data(), int64_t(x.data.size()));
 }
 
-ConvExp load_conv_exp(const WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int64_t se) {
+ConvExp load_conv_exp(const package::WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int64_t se) {
     ConvExp e;
     e.conv = load_grouped_conv(ws, prefix + "reparam_conv", c_in, int(c_out / c_in), VisionConfig::kStemKernel, 1, true);
     e.reduce = load_pointwise(ws, prefix + "se.reduce.weight", prefix + "se.reduce.bias", {se, c_out, 1, 1});

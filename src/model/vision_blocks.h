@@ -3,15 +3,15 @@
 // Internal to src/model/vision_*; model code outside uses VisionTower.
 //
 // Weights: kxk conv kernels, biases, norms and layer scales are fp32 copies made at load (ConvFFN BatchNorm
-// folded into its depthwise conv); 1x1 convs and linears stay Weight views (any qformat) and run through
-// apply_linear, so they must outlive the blocks with the WeightSource.
+// folded into its depthwise conv); 1x1 convs and linears stay package::Weight views (any qformat) and run through
+// apply_linear, so they must outlive the blocks with the package::WeightSource.
 #include <string>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "kernels/conv.h"
 #include "model/forward_hooks.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::model::vision {
 
@@ -47,25 +47,25 @@ struct GroupedConv {
 
     int64_t c_out() const { return c_in * multiplier; }
     kernels::DepthwiseShape shape(int64_t h, int64_t w) const { return {h, w, c_in, k, stride, multiplier}; }
-    void run(const kernels::Compute& c, const FeatureMap& x, FeatureMap& y) const;
+    void run(const Compute& c, const FeatureMap& x, FeatureMap& y) const;
 };
 
 // `name` = prefix of "<name>.weight" [c_in*mult, 1, k, k] and (with_bias) "<name>.bias".
-GroupedConv load_grouped_conv(const WeightSource& ws, const std::string& name, int64_t c_in, int multiplier, int k,
+GroupedConv load_grouped_conv(const package::WeightSource& ws, const std::string& name, int64_t c_in, int multiplier, int k,
                               int stride, bool with_bias);
 
 // 1x1 conv or linear: y[N, rows] = x[N, cols] W^T + b.
 struct Pointwise {
-    Weight w;
+    package::Weight w;
     std::vector<float> bias;  // [rows] or empty
 
-    void run(const kernels::Compute& c, const ForwardHooks* hooks, const float* x, int64_t n, float* y) const {
+    void run(const Compute& c, const ForwardHooks* hooks, const float* x, int64_t n, float* y) const {
         apply_linear(c, hooks, w, x, n, bias.empty() ? nullptr : bias.data(), y);
     }
 };
 
 // `shape` is the stored weight shape ([o, i, 1, 1] for convs, [o, i] for linears).
-Pointwise load_pointwise(const WeightSource& ws, const std::string& weight_name, const std::string& bias_name,
+Pointwise load_pointwise(const package::WeightSource& ws, const std::string& weight_name, const std::string& bias_name,
                          const std::vector<int64_t>& shape);
 
 // dwconv7x7 -> BatchNorm (folded) -> 1x1 d->h + bias -> GELU -> 1x1 h->d + bias.
@@ -75,9 +75,9 @@ struct ConvFFN {
     int64_t hidden = 0;
 
     // out[N, d] = ConvFFN(x); uses s.tmp and s.hidden.
-    void run(const kernels::Compute& c, const ForwardHooks* hooks, const FeatureMap& x, float* out, Scratch& s) const;
+    void run(const Compute& c, const ForwardHooks* hooks, const FeatureMap& x, float* out, Scratch& s) const;
 };
-ConvFFN load_conv_ffn(const WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden);
+ConvFFN load_conv_ffn(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden);
 
 // x = dwconv(x) + b; x += layer_scale * ConvFFN(x).
 struct RepMixerBlock {
@@ -85,9 +85,9 @@ struct RepMixerBlock {
     ConvFFN ffn;
     std::vector<float> layer_scale;
 
-    void run(const kernels::Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
+    void run(const Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
 };
-RepMixerBlock load_repmixer_block(const WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
+RepMixerBlock load_repmixer_block(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
                                   int kernel);
 
 // x += ls1 * MHSA(LayerNormChannel(x)); x += ls2 * ConvFFN(x).
@@ -98,9 +98,9 @@ struct AttentionBlock {
     std::vector<float> ls1, ls2;
     int64_t head_dim = 32;
 
-    void run(const kernels::Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
+    void run(const Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
 };
-AttentionBlock load_attention_block(const WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
+AttentionBlock load_attention_block(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
                                     int64_t head_dim);
 
 // GELU(grouped kxk stride-2 conv c_in -> c_out) -> GELU(1x1 c_out -> c_out).
@@ -108,9 +108,9 @@ struct PatchEmbed {
     GroupedConv down;
     Pointwise proj;
 
-    void run(const kernels::Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
+    void run(const Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
 };
-PatchEmbed load_patch_embed(const WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int k);
+PatchEmbed load_patch_embed(const package::WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int k);
 
 // patch_embed.0..2: dense 3x3 s2 (3 -> c) + GELU, depthwise 3x3 s2 + GELU, 1x1 + GELU.
 struct Stem {
@@ -120,18 +120,18 @@ struct Stem {
     Pointwise conv2;
 
     // pixels: [3, size, size] planar.
-    void run(const kernels::Compute& c, const ForwardHooks* hooks, const float* pixels, int64_t size, FeatureMap& x,
+    void run(const Compute& c, const ForwardHooks* hooks, const float* pixels, int64_t size, FeatureMap& x,
              Scratch& s) const;
 };
-Stem load_stem(const WeightSource& ws, const std::string& prefix, int64_t c);
+Stem load_stem(const package::WeightSource& ws, const std::string& prefix, int64_t c);
 
 // conv_exp: grouped 3x3 (c -> mult*c) + bias -> squeeze-excite -> GELU.
 struct ConvExp {
     GroupedConv conv;
     Pointwise reduce, expand;
 
-    void run(const kernels::Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
+    void run(const Compute& c, const ForwardHooks* hooks, FeatureMap& x, Scratch& s) const;
 };
-ConvExp load_conv_exp(const WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int64_t se);
+ConvExp load_conv_exp(const package::WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int64_t se);
 
 }  // namespace vlmq::model::vision

@@ -33,9 +33,9 @@ struct VisionTower::Impl {
     ConvExp conv_exp;
 };
 
-VisionTower::VisionTower(const WeightSource& ws) : VisionTower(ws, VisionConfig::from_model_config(ws.config(), (ws.dir() / "config.json").string())) {}
+VisionTower::VisionTower(const package::WeightSource& ws) : VisionTower(ws, VisionConfig::from_model_config(ws.config(), (ws.dir() / "config.json").string())) {}
 
-VisionTower::VisionTower(const WeightSource& ws, const VisionConfig& cfg) : impl_(std::make_unique<Impl>()) {
+VisionTower::VisionTower(const package::WeightSource& ws, const VisionConfig& cfg) : impl_(std::make_unique<Impl>()) {
     with_context("vision tower", [&] {
         cfg.validate((ws.dir() / "config.json").string());
         Impl& m = *impl_;
@@ -85,7 +85,7 @@ VisionTower& VisionTower::operator=(VisionTower&&) noexcept = default;
 
 const VisionConfig& VisionTower::config() const { return impl_->cfg; }
 
-std::vector<float> VisionTower::forward(const kernels::Compute& c, const float* pixels,
+std::vector<float> VisionTower::forward(const Compute& c, const float* pixels,
                                         const ForwardHooks* hooks) const {
     const Impl& m = *impl_;
     FeatureMap x;

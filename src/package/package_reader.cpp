@@ -67,7 +67,7 @@ const io::TensorInfo& Package::stored(const PackageTensor& t, const std::string&
     if (!info) fail("{}: package file {} lacks tensor '{}'", dir_.string(), t.file, name);
     if (info->dtype != dtype || info->shape != shape)
         fail("{}: tensor '{}' is stored as {} {}, but the manifest implies {} {}", dir_.string(), name,
-             dtype_name(info->dtype), model::shape_str(info->shape), dtype_name(dtype), model::shape_str(shape));
+             dtype_name(info->dtype), shape_str(info->shape), dtype_name(dtype), shape_str(shape));
     return *info;
 }
 
@@ -80,11 +80,11 @@ std::span<const std::byte> Package::raw(const std::string& name) const {
     return f.data(stored(t, name, t.source_dtype, t.shape));
 }
 
-std::optional<model::Weight> Package::weight(const std::string& name) const {
+std::optional<Weight> Package::weight(const std::string& name) const {
     auto it = tensors_.find(name);
     if (it == tensors_.end()) return std::nullopt;
     const PackageTensor& t = it->second;
-    model::Weight w;
+    Weight w;
     w.name = name;
     w.shape = t.shape;
     w.mat.rows = t.shape.empty() ? 1 : t.shape[0];
@@ -123,7 +123,7 @@ std::optional<model::Weight> Package::weight(const std::string& name) const {
 
 namespace {
 
-class PackageWeights final : public model::WeightSource {
+class PackageWeights final : public WeightSource {
 public:
     explicit PackageWeights(const fs::path& dir) : pkg_(dir) {}
     const json& config() const override { return pkg_.config(); }
@@ -133,7 +133,7 @@ public:
         for (const auto& [n, t] : pkg_.tensors()) out.push_back(n);
         return out;
     }
-    std::optional<model::Weight> find(const std::string& name) const override { return pkg_.weight(name); }
+    std::optional<Weight> find(const std::string& name) const override { return pkg_.weight(name); }
 
 private:
     Package pkg_;
@@ -141,7 +141,7 @@ private:
 
 }  // namespace
 
-std::unique_ptr<model::WeightSource> open_package_weights(const fs::path& dir) {
+std::unique_ptr<WeightSource> open_package_weights(const fs::path& dir) {
     return std::make_unique<PackageWeights>(dir);
 }
 

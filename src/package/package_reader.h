@@ -7,7 +7,7 @@
 
 #include "core/json_util.h"
 #include "io/safetensors.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::package {
 
@@ -31,7 +31,7 @@ public:
     const json& config() const { return config_; }
     const std::map<std::string, PackageTensor>& tensors() const { return tensors_; }
     // A view of one tensor (fails for non-float "keep" tensors such as I64 counters).
-    std::optional<model::Weight> weight(const std::string& name) const;
+    std::optional<Weight> weight(const std::string& name) const;
     // Raw stored bytes of a "keep" tensor.
     std::span<const std::byte> raw(const std::string& name) const;
 
@@ -45,6 +45,6 @@ private:
     std::map<std::string, PackageTensor> tensors_;
 };
 
-std::unique_ptr<model::WeightSource> open_package_weights(const std::filesystem::path& dir);
+std::unique_ptr<WeightSource> open_package_weights(const std::filesystem::path& dir);
 
 }  // namespace vlmq::package

@@ -3,14 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include "calib/collect.h"
+#include "pipeline/calibrate.h"
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "eval/prepared.h"
 #include "eval/progressive_report.h"
 #include "eval/vlm_eval.h"
 #include "io/checkpoint.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "model/fastvlm.h"
 #include "pipeline/size_budget.h"
 #include "quant/quantizer.h"
@@ -25,7 +25,7 @@ namespace {
 // (mean input energy x number of weights: units whose inputs carry more energy are moved first).
 std::vector<eval::ComponentInfo> component_infos(const io::Checkpoint& ckpt, const quant::QuantConfig& config,
                                                  const calib::CalibrationStats* stats) {
-    const auto arch = model::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
+    const auto arch = arch::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     const quant::Plan plan = quant::make_plan(quant::checkpoint_tensors(ckpt), arch, config);
     std::vector<eval::ComponentInfo> out;
     for (const auto& name : plan.components) out.push_back({name, 0, {}});
@@ -60,7 +60,7 @@ bool needs_stats(const quant::QuantConfig& c) {
 
 }  // namespace
 
-ProgressiveOutcome progressive_quantize(const ProgressiveRequest& req, const kernels::Compute& c) {
+ProgressiveOutcome progressive_quantize(const ProgressiveRequest& req, const Compute& c) {
     const io::Checkpoint ckpt(req.model);
     const model::FastVLM base_model(req.model);
 
@@ -75,7 +75,7 @@ ProgressiveOutcome progressive_quantize(const ProgressiveRequest& req, const ker
         const eval::VqaDataset calib_all = eval::load_dataset(spec);
         const eval::VqaDataset calib =
             eval::select_samples(calib_all, size_t(req.calib_samples.value_or(req.config.calibration_samples)), req.seed);
-        stats = calib::collect_stats(base_model, calib, c, {}, req.progress);
+        stats = pipeline::collect_stats(base_model, calib, c, {}, req.progress);
         calib_n = int64_t(calib.samples.size());
     }
 

@@ -8,7 +8,7 @@
 
 #include "eval/dataset.h"
 #include "eval/progressive.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "quant/quant_config.h"
 
 namespace vlmq::pipeline {
@@ -35,6 +35,6 @@ struct ProgressiveOutcome {
     uint64_t package_bytes = 0;
 };
 
-ProgressiveOutcome progressive_quantize(const ProgressiveRequest& request, const kernels::Compute& c);
+ProgressiveOutcome progressive_quantize(const ProgressiveRequest& request, const Compute& c);
 
 }  // namespace vlmq::pipeline

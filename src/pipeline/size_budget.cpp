@@ -7,7 +7,7 @@
 
 #include "calib/calib_stats.h"
 #include "eval/progressive.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "qformat/dequant.h"
 #include "quant/plan.h"
 #include "quant/quantizer.h"
@@ -29,7 +29,7 @@ int rung_of(const quant::PlanEntry& e) {
 
 // Relative output error of one tensor at a precision: sum_j imp_j sum_r (w - w_hat)^2 / sum_j imp_j sum_r w^2.
 double tensor_loss(const io::Checkpoint& ckpt, const quant::PlanEntry& e, const qformat::Format& f,
-                   const calib::CalibrationStats* stats, const kernels::Compute& c) {
+                   const calib::CalibrationStats* stats, const Compute& c) {
     const io::TensorRef& ref = ckpt.at(e.tensor.name);
     qformat::QMatrixBuffer q(qformat::fit_group_size(f, e.cols, nullptr), e.rows, e.cols);
     rounding::quantize_rtn(c, ref.bytes().data(), e.tensor.dtype, q.mut());
@@ -38,7 +38,7 @@ double tensor_loss(const io::Checkpoint& ckpt, const quant::PlanEntry& e, const 
     std::vector<float> w(static_cast<size_t>(e.cols)), wq(static_cast<size_t>(e.cols));
     double num = 0, den = 0;
     const size_t esize = dtype_size(e.tensor.dtype);
-    kernels::Compute serial = c;
+    Compute serial = c;
     serial.pool = nullptr;
     for (int64_t r = 0; r < e.rows; ++r) {
         qformat::convert_to_f32(serial, ref.bytes().data() + size_t(r * e.cols) * esize, e.tensor.dtype, e.cols,
@@ -57,8 +57,8 @@ double tensor_loss(const io::Checkpoint& ckpt, const quant::PlanEntry& e, const 
 }  // namespace
 
 SizeBudgetResult fit_size_budget(const io::Checkpoint& ckpt, const quant::QuantConfig& config, int64_t target_bytes,
-                                 const calib::CalibrationStats* stats, const kernels::Compute& c) {
-    const auto arch = model::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
+                                 const calib::CalibrationStats* stats, const Compute& c) {
+    const auto arch = arch::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     const auto tensors = quant::checkpoint_tensors(ckpt);
     SizeBudgetResult out;
     out.config = config;

@@ -7,13 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "calib/calib_stats.h"
 #include "io/checkpoint.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "quant/quant_config.h"
-
-namespace vlmq::calib {
-class CalibrationStats;
-}
 
 namespace vlmq::pipeline {
 
@@ -25,6 +22,6 @@ struct SizeBudgetResult {
 };
 
 SizeBudgetResult fit_size_budget(const io::Checkpoint& ckpt, const quant::QuantConfig& config, int64_t target_bytes,
-                                 const calib::CalibrationStats* stats, const kernels::Compute& c);
+                                 const calib::CalibrationStats* stats, const Compute& c);
 
 }  // namespace vlmq::pipeline

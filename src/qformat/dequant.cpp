@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #if defined(VLMQ_HAVE_AVX2)
 #include "qformat/dequant_avx2.h"
 #endif
@@ -71,11 +71,11 @@ void dequantize_row_range(const QMatrix& m, int64_t r, int64_t k0, int64_t k1, f
     row_range_scalar(m, r, k0, k1, out);
 }
 
-void dequantize_rows(const kernels::Compute& c, const QMatrix& m, int64_t row0, int64_t nrows, float* out) {
+void dequantize_rows(const Compute& c, const QMatrix& m, int64_t row0, int64_t nrows, float* out) {
     assert(row0 >= 0 && nrows >= 0 && row0 + nrows <= m.rows);
     if (m.fmt.is_int() && (!m.scales || (!m.fmt.symmetric && !m.biases)))
         fail("dequantize: {} matrix without scales/biases", m.fmt.name());
-    const bool avx2 = kernels::use_avx2(c);
+    const bool avx2 = use_avx2(c);
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, m.cols));
     parallel_for(c.pool, nrows, grain, [&](int64_t a, int64_t b) {
         for (int64_t i = a; i < b; ++i) {
@@ -88,10 +88,10 @@ void dequantize_rows(const kernels::Compute& c, const QMatrix& m, int64_t row0, 
     });
 }
 
-void convert_to_f32(const kernels::Compute& c, const void* src, DType dtype, int64_t n, float* out) {
+void convert_to_f32(const Compute& c, const void* src, DType dtype, int64_t n, float* out) {
     if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16)
         fail("convert_to_f32: dtype {} is not a float type", dtype_name(dtype));
-    const bool avx2 = kernels::use_avx2(c);
+    const bool avx2 = use_avx2(c);
     constexpr int64_t chunk = 1 << 16;
     const size_t esize = dtype_size(dtype);
     parallel_for(c.pool, (n + chunk - 1) / chunk, 1, [&](int64_t a, int64_t b) {

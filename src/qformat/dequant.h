@@ -5,19 +5,19 @@
 #include <cstdint>
 
 #include "core/dtype.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
 
 namespace vlmq::qformat {
 
 // Rows [row0, row0 + nrows) of m into out ([nrows, m.cols], row-major). Threads over rows via c.pool.
-void dequantize_rows(const kernels::Compute& c, const QMatrix& m, int64_t row0, int64_t nrows, float* out);
+void dequantize_rows(const Compute& c, const QMatrix& m, int64_t row0, int64_t nrows, float* out);
 
 // Columns [k0, k1) of row r into out[0 .. k1 - k0). Single-threaded; avx2 selects the AVX2 twin (only
-// when kernels::cpu_has_avx2()).
+// when cpu_has_avx2()).
 void dequantize_row_range(const QMatrix& m, int64_t r, int64_t k0, int64_t k1, float* out, bool avx2);
 
 // n elements of an F32/F16/BF16 array -> fp32 (exact). Threads via c.pool for large n.
-void convert_to_f32(const kernels::Compute& c, const void* src, DType dtype, int64_t n, float* out);
+void convert_to_f32(const Compute& c, const void* src, DType dtype, int64_t n, float* out);
 
 }  // namespace vlmq::qformat

@@ -5,12 +5,12 @@
 #include <cstring>
 
 #include "core/half.h"
-#include "kernels/avx2_util.h"
+#include "core/avx2_util.h"
 #include "qformat/dequant_avx2.h"
 
 namespace vlmq::qformat::detail {
 
-namespace av = kernels::avx2;
+namespace av = avx2;
 
 namespace {
 

@@ -1,5 +1,5 @@
 #pragma once
-// AVX2 twins of the scalar dequantization in dequant.cpp. Call only when kernels::cpu_has_avx2().
+// AVX2 twins of the scalar dequantization in dequant.cpp. Call only when cpu_has_avx2().
 #include <cstdint>
 
 #include "core/dtype.h"

@@ -15,14 +15,14 @@ namespace {
 struct Group {
     std::string key;
     std::vector<const PlanEntry*> consumers;
-    std::vector<std::pair<std::string, model::ScaleProducer::Kind>> producers;
+    std::vector<std::pair<std::string, arch::ScaleProducer::Kind>> producers;
     bool rows_producer = false;
 };
 
 }  // namespace
 
-AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const model::ArchTable& arch,
-                       const calib::CalibrationStats& stats, const kernels::Compute& c) {
+AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const arch::ArchTable& arch,
+                       const calib::CalibrationStats& stats, const Compute& c) {
     AwqTransform out;
     std::map<std::string, Group> groups;
     std::vector<std::regex> rules;
@@ -43,7 +43,7 @@ AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const model::Arch
                     std::smatch m;
                     std::regex_search(e.tensor.name, m, rules[i]);
                     g.producers.emplace_back(m.format(p.name), p.kind);
-                    g.rows_producer |= p.kind == model::ScaleProducer::Kind::Rows;
+                    g.rows_producer |= p.kind == arch::ScaleProducer::Kind::Rows;
                 }
         }
         if (!matched) out.unscaled.push_back(e.tensor.name);
@@ -94,7 +94,7 @@ AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const model::Arch
         }
         for (const auto& [p, kind] : g->producers) {
             auto& w = load(p);
-            if (kind == model::ScaleProducer::Kind::Vector) {
+            if (kind == arch::ScaleProducer::Kind::Vector) {
                 if (int64_t(w.size()) != K) fail("AWQ: producer '{}' has {} elements, expected {}", p, w.size(), K);
                 for (int64_t j = 0; j < K; ++j) w[size_t(j)] /= r.scales[size_t(j)];
             } else {

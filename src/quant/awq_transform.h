@@ -8,14 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "calib/calib_stats.h"
 #include "io/checkpoint.h"
-#include "kernels/compute.h"
-#include "model/arch_table.h"
+#include "core/compute.h"
+#include "arch/arch_table.h"
 #include "quant/plan.h"
-
-namespace vlmq::calib {
-class CalibrationStats;
-}
 
 namespace vlmq::quant {
 
@@ -27,7 +24,7 @@ struct AwqTransform {
 };
 
 // Also rewrites `plan`: producers that were kept verbatim are stored as f32 after scaling.
-AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const model::ArchTable& arch,
-                       const calib::CalibrationStats& stats, const kernels::Compute& c);
+AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const arch::ArchTable& arch,
+                       const calib::CalibrationStats& stats, const Compute& c);
 
 }  // namespace vlmq::quant

@@ -26,8 +26,8 @@ int64_t PlanEntry::stored_bytes() const {
     return qformat::stored_bytes(precision.format, rows, cols);
 }
 
-Plan make_plan(const std::vector<TensorMeta>& tensors, const model::ArchTable& arch, const QuantConfig& config) {
-    const model::ArchMatcher matcher(arch);
+Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& arch, const QuantConfig& config) {
+    const arch::ArchMatcher matcher(arch);
     config.check_components(arch.components, "config");
     std::vector<std::pair<std::regex, std::string>> reassign;
     for (const auto& [re, comp] : config.reassign) reassign.emplace_back(std::regex(re), comp);
@@ -50,7 +50,7 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const model::ArchTable& a
         e.component = *comp;
         e.unit = matcher.unit_of(t.name);
 
-        if (matcher.role_of(t.name, t.dtype, t.shape) == model::TensorRole::Keep) {
+        if (matcher.role_of(t.name, t.dtype, t.shape) == arch::TensorRole::Keep) {
             e.keep = true;
             e.why = "never quantized (1-D, norm, bias, BN statistic or layer scale)";
             plan.entries.push_back(std::move(e));

@@ -6,7 +6,7 @@
 
 #include "core/dtype.h"
 #include "io/safetensors.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "quant/quant_config.h"
 
 namespace vlmq::quant {
@@ -34,7 +34,7 @@ struct Plan {
 };
 
 // Fails for a tensor no rule claims.
-Plan make_plan(const std::vector<TensorMeta>& tensors, const model::ArchTable& arch, const QuantConfig& config);
+Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& arch, const QuantConfig& config);
 
 // Rows/cols of the matrix view of a tensor: rows = shape[0], cols = product of the rest.
 std::pair<int64_t, int64_t> matrix_dims(const std::vector<int64_t>& shape);

@@ -11,7 +11,7 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/progress.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "package/package_format.h"
 #include "quant/awq_transform.h"
 #include "quant/manifest.h"
@@ -112,10 +112,10 @@ uint64_t directory_bytes(const fs::path& dir) {
 }  // namespace
 
 QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig& config, const fs::path& out,
-                                   const kernels::Compute& compute, const QuantizeOptions& options) {
+                                   const Compute& compute, const QuantizeOptions& options) {
     const auto start = std::chrono::steady_clock::now();
     QuantizeReport report;
-    const model::ArchTable arch = model::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
+    const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     report.plan = make_plan(checkpoint_tensors(ckpt), arch, config);
     AwqTransform awq;
     if (options.stats) awq = apply_awq(report.plan, ckpt, arch, *options.stats, compute);

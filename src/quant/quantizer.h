@@ -8,14 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "calib/calib_stats.h"
 #include "io/checkpoint.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "quant/plan.h"
 #include "quant/quant_config.h"
-
-namespace vlmq::calib {
-class CalibrationStats;
-}
 
 namespace vlmq::quant {
 
@@ -56,7 +53,7 @@ struct QuantizeOptions {
 };
 
 QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig& config,
-                                   const std::filesystem::path& out, const kernels::Compute& compute,
+                                   const std::filesystem::path& out, const Compute& compute,
                                    const QuantizeOptions& options = {});
 
 // "xxh3-128:<hex>": XXH3-128 over config.json, every safetensors header and, in name order, each tensor's

@@ -19,14 +19,14 @@ namespace {
 
 // Accumulates ||w||^2 and ||w - w_hat||^2 over rows, in fixed row order (deterministic for any thread count).
 // With column scales s (AWQ), the stored matrix holds w * s and the effective weight is w_hat / s.
-TensorError measure(const kernels::Compute& c, const std::byte* src, DType dtype, const qformat::QMatrix& q,
+TensorError measure(const Compute& c, const std::byte* src, DType dtype, const qformat::QMatrix& q,
                     const float* col_scale) {
     const int64_t rows = q.rows, cols = q.cols;
     std::vector<double> ref(static_cast<size_t>(rows)), err(static_cast<size_t>(rows));
     const size_t esize = dtype_size(dtype);
     parallel_for(c.pool, rows, 8, [&](int64_t r0, int64_t r1) {
         std::vector<float> w(static_cast<size_t>(cols)), w_hat(static_cast<size_t>(cols));
-        kernels::Compute serial = c;
+        Compute serial = c;
         serial.pool = nullptr;
         for (int64_t r = r0; r < r1; ++r) {
             qformat::convert_to_f32(serial, src + size_t(r * cols) * esize, dtype, cols, w.data());
@@ -131,7 +131,7 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
     const int64_t blocks = (e.rows + block_rows - 1) / block_rows;
     std::vector<TensorError> parts(static_cast<size_t>(blocks));
     std::vector<rounding::Algorithm> applied(static_cast<size_t>(blocks), algo);
-    kernels::Compute serial = compute_;
+    Compute serial = compute_;
     serial.pool = nullptr;
     parallel_for(compute_.pool, blocks, 1, [&](int64_t b0, int64_t b1) {
         for (int64_t b = b0; b < b1; ++b) {

@@ -4,13 +4,10 @@
 #include <span>
 #include <string>
 
+#include "calib/calib_stats.h"
 #include "io/safetensors.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "quant/plan.h"
-
-namespace vlmq::calib {
-class CalibrationStats;
-}
 
 namespace vlmq::quant {
 
@@ -27,14 +24,14 @@ struct AwqTransform;
 
 class TensorQuantizer {
 public:
-    TensorQuantizer(const kernels::Compute& compute, const calib::CalibrationStats* stats,
+    TensorQuantizer(const Compute& compute, const calib::CalibrationStats* stats,
                     const AwqTransform* awq = nullptr)
         : compute_(compute), stats_(stats), awq_(awq) {}
     // `src` is the tensor as stored in the source checkpoint (dtype entry.tensor.dtype).
     TensorError quantize(const PlanEntry& entry, std::span<const std::byte> src, io::SafetensorsWriter& writer) const;
 
 private:
-    const kernels::Compute& compute_;
+    const Compute& compute_;
     const calib::CalibrationStats* stats_;
     const AwqTransform* awq_;
 };

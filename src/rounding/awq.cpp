@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/dequant.h"
 #include "qformat/qmatrix.h"
 #include "rounding/rtn.h"
@@ -16,7 +16,7 @@ double awq_output_error(const float* w, int64_t rows, int64_t cols, const qforma
     for (int64_t r = 0; r < rows; ++r)
         for (int64_t j = 0; j < cols; ++j) scaled[size_t(r * cols + j)] = w[r * cols + j] * (s ? s[j] : 1.0f);
     qformat::QMatrixBuffer q(fmt, rows, cols);
-    kernels::Compute serial;
+    Compute serial;
     quantize_rtn(serial, scaled.data(), DType::F32, q.mut());
     std::vector<float> deq(static_cast<size_t>(rows * cols));
     qformat::dequantize_rows(serial, q.view(), 0, rows, deq.data());
@@ -40,7 +40,7 @@ double awq_output_error(const float* w, int64_t rows, int64_t cols, const qforma
     return loss;
 }
 
-AwqResult awq_search(const kernels::Compute& c, const float* w, int64_t rows, int64_t cols, const qformat::Format& fmt,
+AwqResult awq_search(const Compute& c, const float* w, int64_t rows, int64_t cols, const qformat::Format& fmt,
                      const float* mean_abs, const float* importance, const float* hessian, int grid) {
     // The search looks at a strided subset of at most 512 rows; the chosen s is applied to all rows.
     const int64_t step = std::max<int64_t>(1, rows / 512);

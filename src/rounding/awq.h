@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/format.h"
 
 namespace vlmq::rounding {
@@ -20,7 +20,7 @@ struct AwqResult {
 
 // w: [rows, cols] fp32 (all consumers of one input stacked). Output error of a candidate is
 // sum_r dw_r^T H dw_r with H the mean x x^T when `hessian` is given, else diag(importance).
-AwqResult awq_search(const kernels::Compute& c, const float* w, int64_t rows, int64_t cols, const qformat::Format& fmt,
+AwqResult awq_search(const Compute& c, const float* w, int64_t rows, int64_t cols, const qformat::Format& fmt,
                      const float* mean_abs, const float* importance, const float* hessian, int grid = 20);
 
 // Output error of quantizing w (RTN) after scaling its columns by s (s = null: no scaling).

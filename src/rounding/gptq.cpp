@@ -68,7 +68,7 @@ bool gptq_inverse_factor(std::vector<double>& h, int64_t n, double damp) {
     return true;
 }
 
-void quantize_gptq(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
+void quantize_gptq(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
                    const float* hessian, const GptqOptions& options) {
     const int64_t K = dst.cols, N = dst.rows;
     const qformat::Layout l = dst.layout();
@@ -111,7 +111,7 @@ void quantize_gptq(const kernels::Compute& c, const void* src, DType src_dtype, 
     for (int64_t i = 0; i < K; ++i) pos[size_t(perm[size_t(i)])] = i;
 
     const size_t esize = dtype_size(src_dtype);
-    kernels::Compute serial = c;
+    Compute serial = c;
     serial.pool = nullptr;
     parallel_for(c.pool, N, 1, [&](int64_t r0, int64_t r1) {
         std::vector<float> orig(static_cast<size_t>(K)), out(static_cast<size_t>(K));

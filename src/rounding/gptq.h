@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
 
 namespace vlmq::rounding {
@@ -16,7 +16,7 @@ struct GptqOptions {
 };
 
 // H: cols x cols, row-major, symmetric positive semi-definite (mean x x^T). Fails if H cannot be factorised.
-void quantize_gptq(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
+void quantize_gptq(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
                    const float* hessian, const GptqOptions& options = {});
 
 // Upper-triangular U with U^T U = (H + damp)^-1, as GPTQ uses it; exposed for tests. Returns false if H is not

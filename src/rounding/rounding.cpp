@@ -28,7 +28,7 @@ std::string algorithm_name(Algorithm a) {
 
 bool needs_whole_matrix(Algorithm a) { return a == Algorithm::Gptq || a == Algorithm::Awq; }
 
-Algorithm quantize_matrix(const kernels::Compute& c, Algorithm algo, const void* src, DType src_dtype,
+Algorithm quantize_matrix(const Compute& c, Algorithm algo, const void* src, DType src_dtype,
                           const qformat::QMatrixMut& dst, const calib::CalibrationStats* stats,
                           const std::string& tensor_name) {
     const calib::InputStats* in = stats ? stats->find(tensor_name) : nullptr;

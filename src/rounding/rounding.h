@@ -3,13 +3,10 @@
 // the mixing policy (quant/plan) are independent of this choice.
 #include <string>
 
+#include "calib/calib_stats.h"
 #include "core/dtype.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
-
-namespace vlmq::calib {
-class CalibrationStats;
-}
 
 namespace vlmq::rounding {
 
@@ -24,7 +21,7 @@ bool needs_whole_matrix(Algorithm a);
 // read the input statistics of `tensor_name` from `stats`; without what they need they step down
 // (gptq -> weighted -> rtn). AWQ's channel scaling is applied before this call (quant/awq_transform); here
 // awq means "already scaled": RTN. Float formats are plain conversions. Returns the algorithm applied.
-Algorithm quantize_matrix(const kernels::Compute& c, Algorithm algo, const void* src, DType src_dtype,
+Algorithm quantize_matrix(const Compute& c, Algorithm algo, const void* src, DType src_dtype,
                      const qformat::QMatrixMut& dst, const calib::CalibrationStats* stats,
                      const std::string& tensor_name);
 

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "qformat/codes.h"
 #include "rounding/rtn_impl.h"
 #if defined(VLMQ_HAVE_AVX2)
@@ -115,7 +115,7 @@ void rtn_rows_scalar(const void* src, DType dt, const qformat::QMatrixMut& dst, 
 
 }  // namespace
 
-void quantize_rtn_rows(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
+void quantize_rtn_rows(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
                        int64_t row0, int64_t nrows) {
     if (src_dtype != DType::F32 && src_dtype != DType::F16 && src_dtype != DType::BF16)
         fail("rtn: source dtype {} is not a float type", dtype_name(src_dtype));
@@ -123,7 +123,7 @@ void quantize_rtn_rows(const kernels::Compute& c, const void* src, DType src_dty
     (void)dst.layout();  // validates the format against cols
     if (dst.fmt.is_int() && (!dst.scales || (!dst.fmt.symmetric && !dst.biases)))
         fail("rtn: {} destination without scales/biases", dst.fmt.name());
-    const bool avx2 = kernels::use_avx2(c);
+    const bool avx2 = use_avx2(c);
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, dst.cols));
     parallel_for(c.pool, nrows, grain, [&](int64_t a, int64_t b) {
 #if defined(VLMQ_HAVE_AVX2)
@@ -134,7 +134,7 @@ void quantize_rtn_rows(const kernels::Compute& c, const void* src, DType src_dty
     });
 }
 
-void quantize_rtn(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst) {
+void quantize_rtn(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst) {
     quantize_rtn_rows(c, src, src_dtype, dst, 0, dst.rows);
 }
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
 
 namespace vlmq::rounding {
@@ -14,10 +14,10 @@ namespace vlmq::rounding {
 // float format). Multi-threaded over rows via c.pool. Uses the AVX2 path unless c.reference or the CPU
 // lacks it; both paths give bit-identical output. Fails (vlmq::Error "row R, group G: ...") on a
 // non-finite weight or a scale/bias outside the fp16 range; the caller adds the tensor name.
-void quantize_rtn(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst);
+void quantize_rtn(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst);
 
 // Same for rows [row0, row0 + nrows): src and dst both point at row 0 of the whole matrix.
-void quantize_rtn_rows(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
+void quantize_rtn_rows(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
                        int64_t row0, int64_t nrows);
 
 // Stored parameters of one group, as fp16 bits. `bias` is used by affine formats only.

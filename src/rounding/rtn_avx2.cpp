@@ -4,14 +4,14 @@
 #include <cstring>
 #include <vector>
 
-#include "kernels/avx2_util.h"
+#include "core/avx2_util.h"
 #include "qformat/codes.h"
 #include "rounding/rtn_avx2.h"
 #include "rounding/rtn_impl.h"
 
 namespace vlmq::rounding::detail {
 
-namespace av = kernels::avx2;
+namespace av = avx2;
 using qformat::Encoding;
 
 namespace {

@@ -1,5 +1,5 @@
 #pragma once
-// AVX2 twin of the scalar RTN row loop in rtn.cpp. Call only when kernels::cpu_has_avx2().
+// AVX2 twin of the scalar RTN row loop in rtn.cpp. Call only when cpu_has_avx2().
 #include <cstdint>
 
 #include "core/dtype.h"

@@ -122,7 +122,7 @@ void store_row(const qformat::QMatrixMut& dst, int64_t r, const float* w, const 
     qformat::pack_codes(codes.data(), dst.cols, dst.fmt.bits, static_cast<uint8_t*>(dst.data) + r * l.row_bytes);
 }
 
-void quantize_weighted(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
+void quantize_weighted(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
                        const float* importance) {
     const qformat::Layout l = dst.layout();
     // A floor keeps columns never seen in calibration from being ignored entirely.
@@ -132,7 +132,7 @@ void quantize_weighted(const kernels::Compute& c, const void* src, DType src_dty
     std::vector<float> imp(static_cast<size_t>(dst.cols));
     for (int64_t j = 0; j < dst.cols; ++j) imp[size_t(j)] = importance[j] + float(1e-3 * mean_imp) + 1e-12f;
     const size_t esize = dtype_size(src_dtype);
-    kernels::Compute serial = c;
+    Compute serial = c;
     serial.pool = nullptr;
     parallel_for(c.pool, dst.rows, 4, [&](int64_t r0, int64_t r1) {
         std::vector<float> w(static_cast<size_t>(dst.cols));

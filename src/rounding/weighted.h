@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "core/dtype.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
 #include "rounding/rtn.h"
 
@@ -15,7 +15,7 @@ namespace vlmq::rounding {
 GroupScale weighted_group_params(const float* w, const float* imp, int64_t n, int bits, bool symmetric);
 
 // Quantizes all rows of src into dst (an Int format) using column importances imp[dst.cols].
-void quantize_weighted(const kernels::Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
+void quantize_weighted(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
                        const float* importance);
 
 // Shared by the data-aware algorithms: quantizes one fp32 row with given per-group parameters into dst row r.

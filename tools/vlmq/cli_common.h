@@ -4,14 +4,14 @@
 
 #include "commands.h"
 #include "core/thread_pool.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::cli {
 
 // Owns the thread pool that the Compute points to.
 struct ComputeContext {
     std::unique_ptr<ThreadPool> pool;
-    kernels::Compute compute;
+    Compute compute;
 };
 
 inline ComputeContext make_compute(const GlobalOptions& g) {

@@ -1,6 +1,6 @@
 #include <fmt/format.h>
 
-#include "calib/collect.h"
+#include "pipeline/calibrate.h"
 #include "cli_common.h"
 #include "core/error.h"
 #include "dataset_options.h"
@@ -42,7 +42,7 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
         calib::CollectOptions co;
         co.hessian_max_k = opt->hessian_max_k;
         co.hessian_budget_mb = opt->hessian_budget_mb;
-        auto stats = calib::collect_stats(model, chosen, ctx.compute, co, !opt->json);
+        auto stats = pipeline::collect_stats(model, chosen, ctx.compute, co, !opt->json);
         stats->provenance["seed"] = opt->seed;
         stats->save(opt->out);
         int64_t with_h = 0;

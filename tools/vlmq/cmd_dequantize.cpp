@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // Writes the package back as a plain Hugging Face checkpoint in `dtype` (bf16 or f32).
-void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtype, const kernels::Compute& c) {
+void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtype, const Compute& c) {
     const package::Package pkg(pkg_dir);
     std::vector<io::TensorDecl> decls;
     for (const auto& [name, t] : pkg.tensors())
@@ -28,7 +28,7 @@ void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtyp
             w.write(name, pkg.raw(name));
             continue;
         }
-        const model::Weight wt = *pkg.weight(name);
+        const package::Weight wt = *pkg.weight(name);
         std::vector<float> rows(static_cast<size_t>(wt.numel()));
         qformat::dequantize_rows(c, wt.mat, 0, wt.mat.rows, rows.data());
         if (dtype == DType::F32) {

@@ -7,7 +7,7 @@
 #include "cli_common.h"
 #include "core/error.h"
 #include "io/checkpoint.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "package/package_format.h"
 #include "package/package_reader.h"
 #include "quant/plan.h"
@@ -81,8 +81,8 @@ void print_rows(const std::vector<std::string>& order, std::map<std::string, Row
 
 void inspect_checkpoint(const fs::path& dir, bool as_json) {
     const io::Checkpoint ckpt(dir);
-    const auto arch = model::arch_table_for_config(ckpt.config(), (dir / "config.json").string());
-    const model::ArchMatcher matcher(arch);
+    const auto arch = arch::arch_table_for_config(ckpt.config(), (dir / "config.json").string());
+    const arch::ArchMatcher matcher(arch);
     std::map<std::string, Row> rows;
     for (const auto& name : ckpt.names()) {
         const io::TensorInfo& t = *ckpt.at(name).info;
@@ -110,7 +110,7 @@ void inspect_checkpoint(const fs::path& dir, bool as_json) {
 
 void inspect_package(const fs::path& dir, bool as_json) {
     const package::Package pkg(dir);
-    const auto arch = model::arch_table_for_config(pkg.config(), (dir / "config.json").string());
+    const auto arch = arch::arch_table_for_config(pkg.config(), (dir / "config.json").string());
     std::map<std::string, Row> rows;
     int64_t stored = 0;
     for (const auto& [name, t] : pkg.tensors()) {

@@ -1,11 +1,11 @@
 #include <fmt/format.h>
 
-#include "calib/collect.h"
+#include "pipeline/calibrate.h"
 #include "cli_common.h"
 #include "core/error.h"
 #include "dataset_options.h"
 #include "io/checkpoint.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "model/fastvlm.h"
 #include "pipeline/progressive_quantize.h"
 #include "pipeline/size_budget.h"
@@ -49,7 +49,7 @@ void print_plan(const quant::Plan& plan, bool as_json) {
     fmt::print("total tensor bytes: {} ({} MB)\n", total, quant::format_mb(double(total)));
 }
 
-void run_progressive(const Options& o, const quant::QuantConfig& config, const kernels::Compute& c) {
+void run_progressive(const Options& o, const quant::QuantConfig& config, const Compute& c) {
     pipeline::ProgressiveRequest req;
     req.model = o.model;
     req.out = o.out;
@@ -114,7 +114,7 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
         const quant::QuantConfig config = quant::QuantConfig::load(opt->config);
         if (opt->dry_run) {
             const io::Checkpoint ckpt(opt->model);
-            const auto arch = model::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
+            const auto arch = arch::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
             print_plan(quant::make_plan(quant::checkpoint_tensors(ckpt), arch, config), opt->json);
             return;
         }
@@ -133,7 +133,7 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
             const auto all = eval::load_dataset(opt->calib.spec());
             const auto chosen = eval::select_samples(
                 all, size_t(opt->calib_samples > 0 ? opt->calib_samples : config.calibration_samples), opt->seed);
-            stats = calib::collect_stats(model, chosen, ctx.compute, {}, !opt->json);
+            stats = pipeline::collect_stats(model, chosen, ctx.compute, {}, !opt->json);
         }
         quant::QuantConfig effective = config;
         if (opt->allocate) {

@@ -8,7 +8,7 @@ namespace vlmq::exporters::coreml {
 
 namespace fs = std::filesystem;
 
-model::VisionConfig vision_config_of(const model::WeightSource& ws) {
+model::VisionConfig vision_config_of(const package::WeightSource& ws) {
     const fs::path config = ws.dir() / "config.json";
     const json& c = ws.config();
     if (!c.is_object() || (!c.contains("vision_tower_config") && !c.contains("mm_vision_tower")))
@@ -41,7 +41,7 @@ ordered_json ExportReport::to_json() const {
 }
 
 ExportReport export_coreml(const ExportOptions& opt) {
-    const auto ws = model::open_weights(opt.model);
+    const auto ws = package::open_weights(opt.model);
     const model::VisionConfig cfg = vision_config_of(*ws);
     ProgramOptions po;
     po.target = opt.target;

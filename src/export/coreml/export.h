@@ -39,6 +39,6 @@ ExportReport export_coreml(const ExportOptions& opt);
 
 // The tower's configuration from a checkpoint's or package's config.json; fails (one line) when the config
 // names no vision tower.
-model::VisionConfig vision_config_of(const model::WeightSource& ws);
+model::VisionConfig vision_config_of(const package::WeightSource& ws);
 
 }  // namespace vlmq::exporters::coreml

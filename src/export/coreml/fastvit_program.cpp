@@ -14,7 +14,7 @@ using model::VisionConfig;
 
 class TowerBuilder {
 public:
-    TowerBuilder(const model::WeightSource& ws, const VisionConfig& cfg, const ProgramOptions& opt)
+    TowerBuilder(const package::WeightSource& ws, const VisionConfig& cfg, const ProgramOptions& opt)
         : ws_(ws), cfg_(cfg), opt_(opt), b_(opt.target, blobs_) {}
 
     BuiltProgram build();
@@ -52,7 +52,7 @@ private:
 
     void check_tensors() const;
 
-    const model::WeightSource& ws_;
+    const package::WeightSource& ws_;
     const VisionConfig& cfg_;
     const ProgramOptions& opt_;
     BlobWriter blobs_;
@@ -76,7 +76,7 @@ void TowerBuilder::check_tensors() const {
     int bad = 0;
     for (const auto& t : tensors) {
         if (t.shape.size() < 2 || t.name.find("layer_scale") != std::string::npos) continue;
-        const model::Weight w = ws_.get(src(t.name), t.shape);
+        const package::Weight w = ws_.get(src(t.name), t.shape);
         WeightInput in{src(t.name), t.shape, w.mat, {}};
         if (in.shape.size() == 2) in.shape = {t.shape[0], t.shape[1], 1, 1};
         const StoragePlan p = plan_storage(in, opt_.target, opt_.float_storage);
@@ -89,7 +89,7 @@ void TowerBuilder::check_tensors() const {
 std::string TowerBuilder::weight(const std::string& name, const std::vector<int64_t>& stored,
                                  const std::vector<int64_t>& shape, std::vector<double> row_scale, int64_t row0,
                                  int64_t rows, const std::string& tag) {
-    const model::Weight w = ws_.get(src(name), stored);
+    const package::Weight w = ws_.get(src(name), stored);
     WeightInput in;
     in.tensor = src(name) + tag;
     in.mat = w.mat;
@@ -333,7 +333,7 @@ std::string mil_var_name(std::string tensor) {
     return tensor;
 }
 
-BuiltProgram build_fastvit_program(const model::WeightSource& ws, const model::VisionConfig& cfg,
+BuiltProgram build_fastvit_program(const package::WeightSource& ws, const model::VisionConfig& cfg,
                                    const ProgramOptions& opt) {
     TowerBuilder t(ws, cfg, opt);
     return t.build();

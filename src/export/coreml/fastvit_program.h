@@ -9,7 +9,7 @@
 #include "export/coreml/target.h"
 #include "export/coreml/weight_encoding.h"
 #include "model/vision_config.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::exporters::coreml {
 
@@ -44,7 +44,7 @@ std::string mil_var_name(std::string tensor);
 
 // Fails (one line) when the source has no complete vision tower or a weight's format is not expressible
 // for the target.
-BuiltProgram build_fastvit_program(const model::WeightSource& ws, const model::VisionConfig& cfg,
+BuiltProgram build_fastvit_program(const package::WeightSource& ws, const model::VisionConfig& cfg,
                                    const ProgramOptions& opt);
 
 }  // namespace vlmq::exporters::coreml

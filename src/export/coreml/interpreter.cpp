@@ -21,7 +21,7 @@ std::string op_name(const Operation& op) {
 
 }  // namespace
 
-Interpreter::Interpreter(const ModelSpec& spec, BlobResolver blobs, kernels::Compute compute)
+Interpreter::Interpreter(const ModelSpec& spec, BlobResolver blobs, Compute compute)
     : spec_(spec), blobs_(std::move(blobs)), c_(compute) {
     main();
 }
@@ -39,7 +39,7 @@ using Observer = Interpreter::OpObserver;
 
 // Executes the ops in order into env, stopping once `stop_after` is produced. With a visitor, every result is
 // passed to it and dropped (constants only).
-void execute(const Function& fn, const BlobResolver& blobs, const kernels::Compute& c, std::map<std::string, Tensor>& env,
+void execute(const Function& fn, const BlobResolver& blobs, const Compute& c, std::map<std::string, Tensor>& env,
              const std::string& stop_after, bool free_dead, const Visitor& visit = {}, const Observer& observe = {}) {
     const auto target = target_of_opset(fn.opset);
     if (!target) fail("function 'main': unknown opset '{}'", fn.opset);

@@ -15,7 +15,7 @@
 
 #include "export/coreml/blob_storage.h"
 #include "export/coreml/mil_ir.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::exporters::coreml {
 
@@ -39,7 +39,7 @@ Tensor decode_value(const Value& v, const BlobResolver& blobs, const std::string
 class Interpreter {
 public:
     // `spec` and whatever `blobs` returns must outlive the interpreter.
-    Interpreter(const ModelSpec& spec, BlobResolver blobs, kernels::Compute compute);
+    Interpreter(const ModelSpec& spec, BlobResolver blobs, Compute compute);
 
     // Called after each non-const op with its resolved parameters and result (tests, debugging).
     using OpObserver = std::function<void(const Operation& op, const std::map<std::string, const Tensor*>& params,
@@ -56,7 +56,7 @@ private:
     const Function& main() const;
     const ModelSpec& spec_;
     BlobResolver blobs_;
-    kernels::Compute c_;
+    Compute c_;
 };
 
 }  // namespace vlmq::exporters::coreml

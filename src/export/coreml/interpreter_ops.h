@@ -12,7 +12,7 @@ struct OpArgs {
     const Operation& op;
     std::string name;                             // op name (errors)
     std::map<std::string, const Tensor*> params;  // inputs, and constexpr parameters given as attributes
-    const kernels::Compute& c;
+    const Compute& c;
 
     // Fails "op 'n' (type): ..." naming the parameter.
     const Tensor& req(const std::string& p) const;

@@ -56,7 +56,7 @@ std::map<std::string, Source> constant_sources(const model::VisionConfig& cfg) {
 }
 
 // The source values of one constant, as the engine loads them (model::vision::load_conv_ffn folds BatchNorm).
-std::vector<float> source_values(const model::WeightSource& ws, const Source& s) {
+std::vector<float> source_values(const package::WeightSource& ws, const Source& s) {
     const std::string prefix = model::kVisionPrefix;
     std::vector<float> v = ws.get_f32(prefix + s.tensor, s.shape);
     switch (s.kind) {
@@ -86,7 +86,7 @@ std::vector<float> source_values(const model::WeightSource& ws, const Source& s)
 
 }  // namespace
 
-WeightCheck check_weights(const MlPackage& pkg, const model::WeightSource& ws, const model::VisionConfig& cfg) {
+WeightCheck check_weights(const MlPackage& pkg, const package::WeightSource& ws, const model::VisionConfig& cfg) {
     auto expected = constant_sources(cfg);
     const Interpreter interp(pkg.spec(), [&](const std::string& f) -> const BlobReader& { return pkg.blobs(f); }, {});
     WeightCheck r;
@@ -143,16 +143,16 @@ std::vector<float> test_pattern(int size) {
 }
 
 VerifyReport verify_against_engine(const fs::path& mlpackage, const fs::path& model, const std::vector<float>& pixels,
-                                   const kernels::Compute& c) {
+                                   const Compute& c) {
     VerifyReport r;
-    const auto ws = model::open_weights(model);
+    const auto ws = package::open_weights(model);
     const model::VisionConfig cfg = vision_config_of(*ws);
     if (pixels.size() != size_t(3) * cfg.image_size * cfg.image_size)
         fail("{} pixel values for a {}x{} image", pixels.size(), cfg.image_size, cfg.image_size);
     const MlPackage pkg(mlpackage);
     r.weights = check_weights(pkg, *ws, cfg);
 
-    kernels::Compute fp32 = c;
+    Compute fp32 = c;
     fp32.int8_activations = false;
     // Samples of every matrix product's input: engine [M, K] rows, program [1, K, H, W] viewed as [H*W, K].
     std::vector<std::pair<std::string, std::vector<float>>> engine_inputs;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "core/json_util.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "model/vision_config.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::exporters::coreml {
 
@@ -23,7 +23,7 @@ struct WeightCheck {
 
 // Decodes every constant of the package and compares it with the source tensor it came from; a constant
 // missing from the program, or one of another size, counts as an infinite difference.
-WeightCheck check_weights(const MlPackage& pkg, const model::WeightSource& ws, const model::VisionConfig& cfg);
+WeightCheck check_weights(const MlPackage& pkg, const package::WeightSource& ws, const model::VisionConfig& cfg);
 
 struct VerifyReport {
     WeightCheck weights;
@@ -44,6 +44,6 @@ std::vector<float> test_pattern(int size);
 
 // check_weights, then the interpreter and the engine (fp32 activations, as Core ML computes) on `pixels`.
 VerifyReport verify_against_engine(const std::filesystem::path& mlpackage, const std::filesystem::path& model,
-                                   const std::vector<float>& pixels, const kernels::Compute& c);
+                                   const std::vector<float>& pixels, const Compute& c);
 
 }  // namespace vlmq::exporters::coreml

@@ -37,7 +37,7 @@ AffineMatrix::AffineMatrix(int64_t rows_, int64_t cols_, int bits_, int group_si
     biases.assign(size_t(rows * groups_per_row()), 0u);
 }
 
-bool affine_from_vlmq(const kernels::Compute& c, const qformat::QMatrix& m, int bits, int group_size,
+bool affine_from_vlmq(const Compute& c, const qformat::QMatrix& m, int bits, int group_size,
                       AffineMatrix& out, std::string* why) {
     assert(m.fmt.is_int() && bits >= m.fmt.bits && mlx_bits_supported(bits));
     const qformat::Layout l = m.layout();
@@ -83,7 +83,7 @@ bool affine_from_vlmq(const kernels::Compute& c, const qformat::QMatrix& m, int 
     return true;
 }
 
-AffineMatrix affine_quantize_rtn(const kernels::Compute& c, const float* w, int64_t rows, int64_t cols, int bits,
+AffineMatrix affine_quantize_rtn(const Compute& c, const float* w, int64_t rows, int64_t cols, int bits,
                                  int group_size) {
     assert(mlx_bits_supported(bits));
     AffineMatrix out(rows, cols, bits, group_size);

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "qformat/qmatrix.h"
 
 namespace vlmq::exporters::mlx {
@@ -37,7 +37,7 @@ struct AffineMatrix {
 // group split into MLX groups of `group_size` (which must divide the vlmq group) sharing its scale, and
 // symmetric offsets folded into the bias (biases = -scale * 2^(b-1), exact in fp16 unless it overflows).
 // Returns false (and says why in *why) when a bias overflows fp16; `out` is then unspecified.
-bool affine_from_vlmq(const kernels::Compute& c, const qformat::QMatrix& m, int bits, int group_size,
+bool affine_from_vlmq(const Compute& c, const qformat::QMatrix& m, int bits, int group_size,
                       AffineMatrix& out, std::string* why);
 
 // MLX's affine round-to-nearest on fp32 rows [rows, cols] (the parameter rule of mx.quantize,
@@ -48,7 +48,7 @@ bool affine_from_vlmq(const kernels::Compute& c, const qformat::QMatrix& m, int 
 // Rounding edge/scale keeps zero exact but may shrink the grid so the far end is clipped: the error is
 // at most |scale|*(1 + 2^(1-b)) plus the fp16 rounding of the parameters (half a step inside the grid).
 // Fails (vlmq::Error "row R, group G: ...") on non-finite weights or parameters outside the fp16 range.
-AffineMatrix affine_quantize_rtn(const kernels::Compute& c, const float* w, int64_t rows, int64_t cols, int bits,
+AffineMatrix affine_quantize_rtn(const Compute& c, const float* w, int64_t rows, int64_t cols, int bits,
                                  int group_size);
 
 // Row r back to fp32: w = scale * q + bias, evaluated in fp32 (scale*q is exact, so this equals fma).

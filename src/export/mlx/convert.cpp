@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "core/half.h"
 #include "export/mlx/affine.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 #include "qformat/dequant.h"
 
 namespace vlmq::exporters::mlx {
@@ -24,7 +24,7 @@ std::span<const std::byte> bytes_of(const std::vector<T>& v) {
 
 // Runs fn(r0, r1) -> local max over row chunks and returns the overall max.
 template <class Fn>
-double parallel_max(const kernels::Compute& c, int64_t rows, int64_t cols, Fn&& fn) {
+double parallel_max(const Compute& c, int64_t rows, int64_t cols, Fn&& fn) {
     std::mutex mu;
     double best = 0.0;
     parallel_for(c.pool, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
@@ -35,7 +35,7 @@ double parallel_max(const kernels::Compute& c, int64_t rows, int64_t cols, Fn&& 
     return best;
 }
 
-double write_float(const kernels::Compute& c, const qformat::QMatrix& m, const ExportPlanEntry& e, DType dt,
+double write_float(const Compute& c, const qformat::QMatrix& m, const ExportPlanEntry& e, DType dt,
                    io::SafetensorsWriter& out) {
     const bool conv = e.target->kind == ModuleKind::Conv2d && e.target->param == "weight";
     const int64_t cols = m.cols;
@@ -64,7 +64,7 @@ double write_float(const kernels::Compute& c, const qformat::QMatrix& m, const E
     return diff;
 }
 
-double max_diff(const kernels::Compute& c, const qformat::QMatrix& m, const AffineMatrix& a) {
+double max_diff(const Compute& c, const qformat::QMatrix& m, const AffineMatrix& a) {
     const bool avx2 = use_avx2(c);
     return parallel_max(c, m.rows, m.cols, [&](int64_t r0, int64_t r1) {
         std::vector<float> want(size_t(m.cols)), got(size_t(m.cols));
@@ -79,7 +79,7 @@ double max_diff(const kernels::Compute& c, const qformat::QMatrix& m, const Affi
     });
 }
 
-AffineMatrix requantize(const kernels::Compute& c, const qformat::QMatrix& m, const ExportPlanEntry& e) {
+AffineMatrix requantize(const Compute& c, const qformat::QMatrix& m, const ExportPlanEntry& e) {
     std::vector<float> w(size_t(m.rows * m.cols));
     qformat::dequantize_rows(c, m, 0, m.rows, w.data());
     return affine_quantize_rtn(c, w.data(), m.rows, m.cols, e.bits, e.group_size);
@@ -101,7 +101,7 @@ std::vector<io::TensorDecl> mlx_tensor_decls(const ExportPlanEntry& e, DType flo
             {mod + ".biases", DType::F16, {rows, cols / e.group_size}}};
 }
 
-double convert_tensor(const kernels::Compute& c, const model::Weight& w, ExportPlanEntry& e, DType float_dtype,
+double convert_tensor(const Compute& c, const package::Weight& w, ExportPlanEntry& e, DType float_dtype,
                       io::SafetensorsWriter& out) {
     const qformat::QMatrix& m = w.mat;
     if (e.action == Action::Drop) return 0.0;

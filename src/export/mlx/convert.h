@@ -4,8 +4,8 @@
 
 #include "export/mlx/plan.h"
 #include "io/safetensors.h"
-#include "kernels/compute.h"
-#include "model/weights.h"
+#include "core/compute.h"
+#include "package/weights.h"
 
 namespace vlmq::exporters::mlx {
 
@@ -16,7 +16,7 @@ std::vector<io::TensorDecl> mlx_tensor_decls(const ExportPlanEntry& e, DType flo
 // Writes e's tensors from the source weight `w` and returns max |MLX value - source value| over the
 // tensor (source values: vlmq's dequantization). A Passthrough whose bias would overflow fp16 is
 // re-quantized instead and `e` is updated to say so.
-double convert_tensor(const kernels::Compute& c, const model::Weight& w, ExportPlanEntry& e, DType float_dtype,
+double convert_tensor(const Compute& c, const package::Weight& w, ExportPlanEntry& e, DType float_dtype,
                       io::SafetensorsWriter& out);
 
 }  // namespace vlmq::exporters::mlx

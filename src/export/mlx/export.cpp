@@ -111,7 +111,7 @@ void write_index(const fs::path& dir, const ExportReport& r) {
 }  // namespace
 
 ExportReport export_mlx(const fs::path& source, const fs::path& out, const ExportOptions& o,
-                        const kernels::Compute& compute) {
+                        const Compute& compute) {
     if (!mlx_group_size_supported(o.group_size))
         fail("--group-size {}: MLX affine quantization supports group sizes 32, 64 and 128", o.group_size);
     if (o.float_dtype != DType::F16 && o.float_dtype != DType::BF16)
@@ -147,7 +147,7 @@ ExportReport export_mlx(const fs::path& source, const fs::path& out, const Expor
         for (size_t i : shards[s]) {
             ExportPlanEntry& e = r.plan.entries[i];
             TensorResult& t = r.tensors[i];
-            const model::Weight w = src.weights->get(e.source.name);
+            const package::Weight w = src.weights->get(e.source.name);
             t.max_abs_diff = with_context("tensor '" + e.source.name + "'",
                                           [&] { return convert_tensor(compute, w, e, o.float_dtype, writer); });
             t.file = file;

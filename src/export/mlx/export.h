@@ -10,7 +10,7 @@
 
 #include "core/json_util.h"
 #include "export/mlx/plan.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 
 namespace vlmq::exporters::mlx {
 
@@ -55,7 +55,7 @@ struct ExportReport {
 // without the parts the target needs (vision tower, projector, language model), bad options; leaves no
 // output on failure.
 ExportReport export_mlx(const std::filesystem::path& source, const std::filesystem::path& out,
-                        const ExportOptions& options, const kernels::Compute& compute);
+                        const ExportOptions& options, const Compute& compute);
 
 std::string format_export_report(const ExportReport& r, bool list_tensors);
 ordered_json export_report_json(const ExportReport& r, bool with_tensors);

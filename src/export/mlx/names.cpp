@@ -3,7 +3,7 @@
 #include <regex>
 
 #include "core/error.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::exporters::mlx {
 
@@ -84,12 +84,12 @@ std::optional<MlxName> mlx_name_for(const std::string& src, Target target, std::
 
 std::vector<int64_t> mlx_shape_for(const MlxName& n, const std::vector<int64_t>& s) {
     if (n.kind == ModuleKind::Conv2d && n.param == "weight") {
-        if (s.size() != 4) fail("tensor '{}': a conv weight must be 4-D [O,I,kh,kw], got {}", n.name, model::shape_str(s));
+        if (s.size() != 4) fail("tensor '{}': a conv weight must be 4-D [O,I,kh,kw], got {}", n.name, shape_str(s));
         return {s[0], s[2], s[3], s[1]};
     }
     if (n.kind == ModuleKind::LayerScale) {
         if (s.size() != 3 || s[1] != 1 || s[2] != 1)
-            fail("tensor '{}': a layer scale must be [C,1,1], got {}", n.name, model::shape_str(s));
+            fail("tensor '{}': a layer scale must be [C,1,1], got {}", n.name, shape_str(s));
         return {1, 1, s[0]};
     }
     return s;

@@ -4,7 +4,7 @@
 
 #include "core/error.h"
 #include "io/checkpoint.h"
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 #include "package/package_format.h"
 #include "package/package_reader.h"
 
@@ -32,7 +32,7 @@ void read_package(ExportSource& s) {
 void read_checkpoint(ExportSource& s) {
     const io::Checkpoint ckpt(s.dir);
     s.config = ckpt.config();
-    const model::ArchMatcher arch(model::arch_table_for_config(s.config, (s.dir / "config.json").string()));
+    const arch::ArchMatcher arch(arch::arch_table_for_config(s.config, (s.dir / "config.json").string()));
     for (const std::string& name : ckpt.names()) {
         const io::TensorInfo& info = *ckpt.at(name).info;
         s.tensors.push_back({name, arch.component_of(name).value_or("other"), info.shape, info.dtype, true,
@@ -52,9 +52,9 @@ ExportSource open_export_source(const fs::path& path) {
         read_package(s);
     else
         read_checkpoint(s);
-    s.components = model::arch_table_for_config(s.config, (path / "config.json").string()).components;
+    s.components = arch::arch_table_for_config(s.config, (path / "config.json").string()).components;
     std::sort(s.tensors.begin(), s.tensors.end(), [](const SourceTensor& a, const SourceTensor& b) { return a.name < b.name; });
-    s.weights = model::open_weights(path);
+    s.weights = package::open_weights(path);
     return s;
 }
 

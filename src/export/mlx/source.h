@@ -8,7 +8,7 @@
 
 #include "core/json_util.h"
 #include "export/mlx/plan.h"
-#include "model/weights.h"
+#include "package/weights.h"
 
 namespace vlmq::exporters::mlx {
 
@@ -18,7 +18,7 @@ struct ExportSource {
     bool is_package = false;
     std::vector<std::string> components;  // the architecture's component names, in report order
     std::vector<SourceTensor> tensors;    // sorted by name
-    std::unique_ptr<model::WeightSource> weights;
+    std::unique_ptr<package::WeightSource> weights;
 };
 
 // Fails with "<path>: no such checkpoint directory or .vlmq package" when the path does not exist.

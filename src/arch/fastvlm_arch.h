@@ -1,9 +1,9 @@
 #pragma once
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 
-namespace vlmq::model {
+namespace vlmq::arch {
 
 // FastVLM / LLaVA-Qwen2 checkpoint layout (docs: fastvlm-architecture.md §3).
 ArchTable fastvlm_arch_table();
 
-}  // namespace vlmq::model
+}  // namespace vlmq::arch

@@ -1,12 +1,12 @@
 #pragma once
 // Small AVX2/FMA/F16C helpers shared by the *_avx2.cpp translation units. Include only from files
-// compiled with -mavx2 -mfma -mf16c, and call only after kernels::cpu_has_avx2().
+// compiled with -mavx2 -mfma -mf16c, and call only after cpu_has_avx2().
 #include <immintrin.h>
 
 #include <cstdint>
 #include <cstring>
 
-namespace vlmq::kernels::avx2 {
+namespace vlmq::avx2 {
 
 // GEMV weight rows are one contiguous stream; asking for the line 2 KiB ahead keeps more loads in flight than
 // the hardware prefetcher alone (decode on the 0.5B ADR package: ~15% more tokens/s on one core).
@@ -106,4 +106,4 @@ inline __m256i codes8(const uint8_t* p) {
     }
 }
 
-}  // namespace vlmq::kernels::avx2
+}  // namespace vlmq::avx2

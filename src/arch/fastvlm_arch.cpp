@@ -1,6 +1,6 @@
-#include "model/fastvlm_arch.h"
+#include "arch/fastvlm_arch.h"
 
-namespace vlmq::model {
+namespace vlmq::arch {
 
 ArchTable fastvlm_arch_table() {
     ArchTable t;
@@ -42,4 +42,4 @@ ArchTable fastvlm_arch_table() {
     return t;
 }
 
-}  // namespace vlmq::model
+}  // namespace vlmq::arch

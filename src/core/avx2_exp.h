@@ -4,7 +4,7 @@
 // (Cephes expf coefficients; relative error about 2e-7 on [-87, 88]), 2^n built in the exponent bits.
 #include <immintrin.h>
 
-namespace vlmq::kernels::avx2 {
+namespace vlmq::avx2 {
 
 inline __m256 exp_ps(__m256 x) {
     x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
@@ -23,4 +23,4 @@ inline __m256 exp_ps(__m256 x) {
     return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
 }
 
-}  // namespace vlmq::kernels::avx2
+}  // namespace vlmq::avx2

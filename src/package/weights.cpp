@@ -1,14 +1,10 @@
-#include "model/weights.h"
-
-#include <fmt/ranges.h>
+#include "package/weights.h"
 
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "package/package_reader.h"
 
-namespace vlmq::model {
-
-std::string shape_str(const std::vector<int64_t>& shape) { return fmt::format("[{}]", fmt::join(shape, ",")); }
+namespace vlmq::package {
 
 Weight WeightSource::get(const std::string& name, const std::vector<int64_t>& shape) const {
     auto w = find(name);
@@ -62,8 +58,8 @@ private:
 }  // namespace
 
 std::unique_ptr<WeightSource> open_weights(const std::filesystem::path& path) {
-    if (std::filesystem::exists(path / "manifest.json")) return package::open_package_weights(path);
+    if (std::filesystem::exists(path / "manifest.json")) return open_package_weights(path);
     return std::make_unique<CheckpointWeights>(path);
 }
 
-}  // namespace vlmq::model
+}  // namespace vlmq::package

@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "core/json_util.h"
+#include "core/shape.h"
 #include "qformat/qmatrix.h"
 
-namespace vlmq::model {
+namespace vlmq::package {
 
 struct Weight {
     std::string name;
@@ -40,7 +41,4 @@ public:
 // Opens a checkpoint directory, or a .vlmq package directory (recognised by its manifest.json).
 std::unique_ptr<WeightSource> open_weights(const std::filesystem::path& path);
 
-// Views a float tensor of a checkpoint as a Weight (rows = shape[0]).
-std::string shape_str(const std::vector<int64_t>& shape);
-
-}  // namespace vlmq::model
+}  // namespace vlmq::package

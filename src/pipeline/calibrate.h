@@ -5,13 +5,13 @@
 
 #include "calib/calib_stats.h"
 #include "eval/dataset.h"
-#include "kernels/compute.h"
+#include "core/compute.h"
 #include "model/fastvlm.h"
 
-namespace vlmq::calib {
+namespace vlmq::pipeline {
 
-std::unique_ptr<CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
-                                                const kernels::Compute& c, const CollectOptions& options,
+std::unique_ptr<calib::CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
+                                                const Compute& c, const calib::CollectOptions& options,
                                                 bool progress);
 
-}  // namespace vlmq::calib
+}  // namespace vlmq::pipeline

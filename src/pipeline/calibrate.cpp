@@ -1,15 +1,15 @@
-#include "calib/collect.h"
+#include "pipeline/calibrate.h"
 
 #include "core/progress.h"
 #include "eval/prepared.h"
 #include "image/image.h"
 
-namespace vlmq::calib {
+namespace vlmq::pipeline {
 
-std::unique_ptr<CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
-                                                const kernels::Compute& c, const CollectOptions& options,
+std::unique_ptr<calib::CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
+                                                const Compute& c, const calib::CollectOptions& options,
                                                 bool progress) {
-    auto stats = std::make_unique<CalibrationStats>(options, &c);
+    auto stats = std::make_unique<calib::CalibrationStats>(options, &c);
     model::ForwardHooks hooks;
     hooks.observe_input = [&](const std::string& name, const float* x, int64_t M, int64_t K, int64_t ldx) {
         stats->observe(name, x, M, K, ldx);
@@ -29,4 +29,4 @@ std::unique_ptr<CalibrationStats> collect_stats(const model::FastVLM& model, con
     return stats;
 }
 
-}  // namespace vlmq::calib
+}  // namespace vlmq::pipeline

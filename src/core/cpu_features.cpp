@@ -1,6 +1,6 @@
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 
-namespace vlmq::kernels {
+namespace vlmq {
 
 bool cpu_has_avx2() {
 #if defined(VLMQ_HAVE_AVX2) && (defined(__x86_64__) || defined(__i386__))
@@ -15,4 +15,4 @@ bool cpu_has_avx2() {
 #endif
 }
 
-}  // namespace vlmq::kernels
+}  // namespace vlmq

@@ -1,9 +1,9 @@
-#include "model/arch_table.h"
+#include "arch/arch_table.h"
 
 #include "core/error.h"
-#include "model/fastvlm_arch.h"
+#include "arch/fastvlm_arch.h"
 
-namespace vlmq::model {
+namespace vlmq::arch {
 
 ArchMatcher::ArchMatcher(ArchTable table) : table_(std::move(table)) {
     auto compile = [](const std::string& p) {
@@ -50,4 +50,4 @@ ArchTable arch_table_for_config(const json& config, const std::string& where) {
     fail("{}: unsupported model_type '{}' (supported: llava_qwen2 / FastVLM)", where, model_type);
 }
 
-}  // namespace vlmq::model
+}  // namespace vlmq::arch

@@ -1,9 +1,9 @@
 #pragma once
 // What every kernel call needs besides its operands: the thread pool and the kernel tier.
 #include "core/thread_pool.h"
-#include "kernels/cpu_features.h"
+#include "core/cpu_features.h"
 
-namespace vlmq::kernels {
+namespace vlmq {
 
 struct Compute {
     ThreadPool* pool = nullptr;
@@ -17,4 +17,4 @@ struct Compute {
 // The AVX2 kernels apply: not forced to the scalar reference, and the CPU has them (never on non-x86 builds).
 inline bool use_avx2(const Compute& c) { return !c.reference && cpu_has_avx2(); }
 
-}  // namespace vlmq::kernels
+}  // namespace vlmq

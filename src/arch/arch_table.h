@@ -9,7 +9,7 @@
 #include "core/dtype.h"
 #include "core/json_util.h"
 
-namespace vlmq::model {
+namespace vlmq::arch {
 
 enum class TensorRole {
     Weight,   // a matrix (or conv kernel) the mixing policy may quantize
@@ -66,4 +66,4 @@ private:
 // The architecture table for a checkpoint's config.json (by model_type / architectures); fails for unknown ones.
 ArchTable arch_table_for_config(const json& config, const std::string& where);
 
-}  // namespace vlmq::model
+}  // namespace vlmq::arch
