@@ -17,6 +17,7 @@
 #include "model/vision_tower.h"
 #include "package/package_reader.h"
 #include "quant/quantizer.h"
+#include "arch/fastvlm_arch.h"
 #include "test_util.h"
 
 using namespace vlmq;
@@ -38,7 +39,7 @@ fs::path quantize_tiny(const test::TempDir& dir, const char* config = kAdr, cons
     c.pool = &pool;
     quant::QuantizeOptions o;
     o.progress = false;
-    quant::quantize_checkpoint(io::Checkpoint(test::tiny_model_dir()), quant::QuantConfig::parse(json::parse(config), "cfg"),
+    quant::quantize_checkpoint(io::Checkpoint(test::tiny_model_dir()), quant::QuantConfig::parse(json::parse(config), "cfg", arch::fastvlm_arch_table()),
                                out, c, o);
     return out;
 }

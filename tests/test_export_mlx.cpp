@@ -17,6 +17,7 @@
 #include "package/package_reader.h"
 #include "qformat/codes.h"
 #include "quant/quantizer.h"
+#include "arch/fastvlm_arch.h"
 #include "test_util.h"
 
 using namespace vlmq;
@@ -39,7 +40,7 @@ void quantize_tiny(const fs::path& out, const json& config, const fs::path& mode
     c.pool = &pool;
     quant::QuantizeOptions o;
     o.progress = false;
-    quant::quantize_checkpoint(io::Checkpoint(model), quant::QuantConfig::parse(config, "cfg"), out, c, o);
+    quant::quantize_checkpoint(io::Checkpoint(model), quant::QuantConfig::parse(config, "cfg", arch::fastvlm_arch_table()), out, c, o);
 }
 
 mx::ExportReport export_dir(const fs::path& src, const fs::path& out, bool only_llm = false, int threads = 2,

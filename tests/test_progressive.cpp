@@ -3,18 +3,20 @@
 #include <cmath>
 #include <regex>
 
+#include "arch/fastvlm_arch.h"
 #include "eval/fidelity.h"
-#include "eval/progressive.h"
-#include "eval/progressive_report.h"
+#include "pipeline/progressive.h"
+#include "pipeline/progressive_report.h"
 #include "quant/quant_config.h"
 
 using namespace vlmq;
-using eval::Evaluation;
+using pipeline::Evaluation;
+using pipeline::StepDecision;
 
 namespace {
 
 // A fake model: each component's precision costs a fixed accuracy drop; decoder units fall back individually.
-struct FakeModel {
+struct FakeModel final : pipeline::Evaluator {
     std::map<std::string, double> drop = {
         {"decoder:int4_g32_sym/rtn", 0.10}, {"decoder:int4_g32_sym/gptq", 0.07}, {"decoder:int8_row_sym/gptq", 0.01},
         {"vision_encoder:int4_g32_sym/rtn", 0.02}, {"fusion_layers:f16", 0.0}, {"text_encoder:int8_row_sym/rtn", 0.005}};
@@ -22,8 +24,17 @@ struct FakeModel {
                                             {"text_encoder", 100}};
     std::vector<std::string> labels;
 
-    Evaluation operator()(const quant::QuantConfig& cfg, const std::string& label) {
+    Evaluation baseline() override {
+        labels.push_back("baseline");
+        quant::QuantConfig unquantized;
+        for (const auto& [comp, b] : bytes) unquantized.components[comp].keep = true;
+        return candidate_of(unquantized);
+    }
+    Evaluation candidate(const quant::QuantConfig& cfg, const std::string& label) override {
         labels.push_back(label);
+        return candidate_of(cfg);
+    }
+    Evaluation candidate_of(const quant::QuantConfig& cfg) {
         double acc = 0.80;
         int64_t size = 0;
         for (const auto& [comp, p] : cfg.components) {
@@ -31,7 +42,8 @@ struct FakeModel {
                 size += bytes[comp] * 4;
                 continue;
             }
-            std::string key = comp + ":" + p.format.name() + (p.format.is_int() ? "/" + p.algorithm : "");
+            std::string key =
+                comp + ":" + p.format.name() + (p.format.is_int() ? "/" + rounding::algorithm_name(p.algorithm) : "");
             double d = drop.count(key) ? drop[key] : 0.0;
             // Per-unit overrides: each decoder unit moved to int8 removes a quarter of the int4 drop.
             int moved = 0;
@@ -55,11 +67,10 @@ quant::QuantConfig adr(const std::string& extra = "") {
     return quant::QuantConfig::parse(
         json::parse(R"({"vision_encoder":"int4","text_encoder":"int8","fusion_layers":"fp16","decoder":"int4",
                         "validation":{"metric":"exact","min_retention":0.95})" +
-                    extra + "}"),
-        "cfg");
+                    extra + "}"), "cfg", arch::fastvlm_arch_table());
 }
 
-std::vector<eval::ComponentInfo> components() {
+std::vector<pipeline::ComponentInfo> components() {
     return {{"vision_encoder", 800, {}},
             {"text_encoder", 400, {}},
             {"fusion_layers", 40, {}},
@@ -70,20 +81,20 @@ std::vector<eval::ComponentInfo> components() {
 
 TEST(Progressive, RetriesThenFallsBackAndStaysWithinBudget) {
     FakeModel model;
-    const auto r = eval::run_progressive(adr(), components(), std::ref(model));
+    const auto r = pipeline::run_progressive(adr(), components(), model);
     // Largest first: decoder, vision, text, fusion.
     ASSERT_GE(r.steps.size(), 6u);
     EXPECT_EQ(r.steps[0].component, "decoder");
-    EXPECT_EQ(r.steps[0].decision, "rejected");
+    EXPECT_EQ(r.steps[0].decision, StepDecision::Rejected);
     EXPECT_NEAR(r.steps[0].retention, 0.70 / 0.80, 1e-12);
-    EXPECT_EQ(r.steps[1].decision, "retried");
-    EXPECT_EQ(r.steps[1].algorithm, "gptq");
+    EXPECT_EQ(r.steps[1].decision, StepDecision::Retried);
+    EXPECT_EQ(r.steps[1].precision.algorithm, rounding::Algorithm::Gptq);
     EXPECT_FALSE(r.steps[1].accepted);
-    EXPECT_EQ(r.steps[2].decision, "fell_back");
-    EXPECT_EQ(r.steps[2].precision, "int8_row_sym");
+    EXPECT_EQ(r.steps[2].decision, StepDecision::FellBack);
+    EXPECT_EQ(r.steps[2].format_label(), "int8_row_sym");
     EXPECT_TRUE(r.steps[2].accepted);
     EXPECT_EQ(r.steps[3].component, "vision_encoder");
-    EXPECT_EQ(r.steps[3].decision, "kept");
+    EXPECT_EQ(r.steps[3].decision, StepDecision::Kept);
     EXPECT_TRUE(r.steps[3].accepted);
     EXPECT_EQ(r.final_config.components.at("decoder").format.name(), "int8_row_sym");
     EXPECT_EQ(r.final_config.components.at("vision_encoder").format.name(), "int4_g32_sym");
@@ -94,20 +105,20 @@ TEST(Progressive, RetriesThenFallsBackAndStaysWithinBudget) {
 
 TEST(Progressive, RespectsOrderAndKeepsEverythingWhenTheBudgetIsLoose) {
     FakeModel model;
-    const auto r = eval::run_progressive(
+    const auto r = pipeline::run_progressive(
         adr(R"(,"order":["fusion_layers","text_encoder"],"validation":{"metric":"exact","min_retention":0.5})"),
-        components(), std::ref(model));
+        components(), model);
     ASSERT_EQ(r.steps.size(), 4u);
     EXPECT_EQ(r.steps[0].component, "fusion_layers");
     EXPECT_EQ(r.steps[1].component, "text_encoder");
     EXPECT_EQ(r.steps[2].component, "decoder");  // the rest, largest first
-    for (const auto& s : r.steps) EXPECT_EQ(s.decision, "kept") << s.component;
+    for (const auto& s : r.steps) EXPECT_EQ(s.decision, StepDecision::Kept) << s.component;
 }
 
 TEST(Progressive, PerLayerFallbackMovesTheMostSensitiveUnitsFirst) {
     FakeModel model;
-    const auto r = eval::run_progressive(adr(R"(,"per_layer_fallback":true)"), components(), std::ref(model));
-    std::vector<const eval::Step*> unit_steps;
+    const auto r = pipeline::run_progressive(adr(R"(,"per_layer_fallback":true)"), components(), model);
+    std::vector<const pipeline::Step*> unit_steps;
     for (const auto& s : r.steps)
         if (!s.units.empty()) unit_steps.push_back(&s);
     ASSERT_FALSE(unit_steps.empty());
@@ -123,45 +134,47 @@ TEST(Progressive, PerLayerFallbackMovesTheMostSensitiveUnitsFirst) {
 
 TEST(Progressive, KldBudget) {
     quant::ValidationConfig v;
-    v.metric = "kld";
+    v.metric = quant::ValidationMetric::Kld;
     v.max_kld = 0.05;
     eval::Metrics base, good, bad;
     good.kld = 0.04;
     bad.kld = 0.06;
     double ret;
-    EXPECT_TRUE(eval::passes(v, base, good, &ret));
-    EXPECT_FALSE(eval::passes(v, base, bad, &ret));
-    v.metric = "exact";
+    EXPECT_TRUE(pipeline::passes(v, base, good, &ret));
+    EXPECT_FALSE(pipeline::passes(v, base, bad, &ret));
+    v.metric = quant::ValidationMetric::Exact;
     base.accuracy = 0.5;
     good.accuracy = 0.49;
-    EXPECT_TRUE(eval::passes(v, base, good, &ret));  // retention 0.98 and KLD 0.04 <= 0.05
+    EXPECT_TRUE(pipeline::passes(v, base, good, &ret));  // retention 0.98 and KLD 0.04 <= 0.05
     EXPECT_NEAR(ret, 0.98, 1e-12);
     good.kld = 0.06;
-    EXPECT_FALSE(eval::passes(v, base, good, &ret));  // max_kld applies on top of the retention budget
+    EXPECT_FALSE(pipeline::passes(v, base, good, &ret));  // max_kld applies on top of the retention budget
 }
 
 TEST(Progressive, ReportHasTheAdrCriteria) {
     FakeModel model;
-    const auto r = eval::run_progressive(adr(), components(), std::ref(model));
-    eval::ReportContext ctx;
-    ctx.model = "fake";
-    ctx.source_bytes = 2840;
-    ctx.target_size_bytes = 1000;
-    const ordered_json j = eval::progressive_report_json(r, ctx, 900);
+    const auto r = pipeline::run_progressive(adr(), components(), model);
+    pipeline::ProgressiveReport report;
+    report.context.model = "fake";
+    report.context.source_bytes = 2840;
+    report.context.target_size_bytes = 1000;
+    report.result = r;
+    report.package_bytes = 900;
+    const ordered_json j = report.to_json();
     EXPECT_EQ(j["baseline"]["accuracy"], 0.80);
     EXPECT_EQ(j["steps"].size(), r.steps.size());
     EXPECT_EQ(j["steps"][0]["decision"], "rejected");
     EXPECT_EQ(j["final"]["criteria"]["size"], true);
     EXPECT_EQ(j["final"]["criteria"]["retention"], true);
-    const std::string md = eval::progressive_report_markdown(j);
+    const std::string md = report.markdown();
     EXPECT_NE(md.find("size < 0 MB: **PASS**"), std::string::npos) << md;
     EXPECT_NE(md.find("retention ≥ 95%: **PASS**"), std::string::npos);
-    const std::string svg = eval::progressive_report_svg(j);
+    const std::string svg = report.svg();
     EXPECT_EQ(svg.rfind("<svg", 0), 0u);
     EXPECT_NE(svg.find("</svg>"), std::string::npos);
     EXPECT_EQ(std::count(svg.begin(), svg.end(), '\n') > 5, true);
     // The final config is itself a valid config.
-    const auto again = quant::QuantConfig::parse(j["final_config"], "final");
+    const auto again = quant::QuantConfig::parse(j["final_config"], "final", arch::fastvlm_arch_table());
     EXPECT_EQ(again.components.at("decoder").format.name(), "int8_row_sym");
 }
 

@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "arch/fastvlm_arch.h"
+#include "core/shape.h"
 #include "quant/plan.h"
 #include "quant/quant_config.h"
 #include "synth/fastvlm_spec.h"
@@ -38,7 +39,9 @@ std::vector<quant::TensorMeta> read_tsv(const std::filesystem::path& p) {
     return out;
 }
 
-QuantConfig parse(const std::string& text) { return QuantConfig::parse(json::parse(text), "cfg.json"); }
+QuantConfig parse(const std::string& text) {
+    return QuantConfig::parse(json::parse(text), "cfg.json", arch::fastvlm_arch_table());
+}
 
 std::string error_of(const std::string& text) {
     try {
@@ -66,7 +69,7 @@ TEST(SynthSpec, HalfBillionPresetMatchesTheReleasedTensorList) {
         ASSERT_TRUE(e.count(t.name)) << t.name;
         EXPECT_EQ(e[t.name].first, t.dtype) << t.name;
         EXPECT_EQ(e[t.name].second, t.shape) << t.name;
-        if (t.dtype == DType::BF16) params += quant::numel_of(t.shape);
+        if (t.dtype == DType::BF16) params += vlmq::numel(t.shape);
     }
     // 758,798,048 parameters (fastvlm-architecture.md §4) + 35,712 BatchNorm running statistics.
     EXPECT_EQ(params, 758'798'048 + 35'712);
@@ -129,7 +132,7 @@ TEST(Plan, RolesFallbacksOverridesAndReassignment) {
     EXPECT_TRUE(by.at("model.norm.weight")->keep);
     const auto* q = by.at("model.layers.3.self_attn.q_proj.weight");
     EXPECT_EQ(q->precision.format.name(), "int4_g128_aff");  // 896 = 7 * 128
-    EXPECT_EQ(q->precision.algorithm, "gptq");
+    EXPECT_EQ(q->precision.algorithm, rounding::Algorithm::Gptq);
     EXPECT_EQ(q->unit, "model.layers.3");
     EXPECT_EQ(by.at("model.layers.3.mlp.down_proj.weight")->precision.format.name(), "int8_row_sym");
     EXPECT_EQ(by.at("lm_head.weight")->component, "text_encoder");
@@ -148,7 +151,8 @@ TEST(Plan, UnclaimedTensorIsAnError) {
 }
 
 TEST(QuantConfig, ParsesAdrFileAndRejectsBadInput) {
-    const QuantConfig c = QuantConfig::load(std::filesystem::path(VLMQ_TEST_DATA) / ".." / ".." / "configs" / "adr-001.json");
+    const QuantConfig c = QuantConfig::load(std::filesystem::path(VLMQ_TEST_DATA) / ".." / ".." / "configs" / "adr-001.json",
+                                          arch::fastvlm_arch_table());
     EXPECT_EQ(c.components.at("vision_encoder").format.name(), "int4_g32_sym");
     EXPECT_EQ(c.components.at("text_encoder").format.name(), "int8_row_sym");
     EXPECT_EQ(c.components.at("fusion_layers").format.name(), "f16");
@@ -165,6 +169,15 @@ TEST(QuantConfig, ParsesAdrFileAndRejectsBadInput) {
     EXPECT_NE(error_of(R"({"calibration_samples":-3})").find("calibration_samples"), std::string::npos);
     EXPECT_NE(error_of(R"({"validation":{"min_retention":1.5}})").find("min_retention"), std::string::npos);
     EXPECT_NE(error_of(R"([1,2])").find("must be a JSON object"), std::string::npos);
-    const QuantConfig bad_component = parse(R"({"assign":{"x":"audio_encoder"}})");
-    EXPECT_THROW(bad_component.check_components(arch::fastvlm_arch_table().components, "cfg"), Error);
+    // Component names come from the architecture table, not from the parser.
+    EXPECT_NE(error_of(R"({"audio_encoder":"int4"})").find("component of the 'fastvlm' architecture"), std::string::npos);
+    EXPECT_NE(error_of(R"({"components":{"audio_encoder":"int4"}})").find("no component 'audio_encoder'"),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"assign":{"x":"audio_encoder"}})").find("unknown component 'audio_encoder'"),
+              std::string::npos);
+    arch::ArchTable other = arch::fastvlm_arch_table();
+    other.name = "other";
+    other.components = {"audio_encoder", "decoder"};
+    EXPECT_EQ(QuantConfig::parse(json::parse(R"({"audio_encoder":"int4"})"), "cfg", other)
+                  .components.at("audio_encoder").format.name(), "int4_g32_sym");
 }

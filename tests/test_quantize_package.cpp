@@ -9,6 +9,7 @@
 #include "package/package_reader.h"
 #include "qformat/dequant.h"
 #include "quant/quantizer.h"
+#include "arch/fastvlm_arch.h"
 #include "test_util.h"
 
 using namespace vlmq;
@@ -25,7 +26,7 @@ quant::QuantizeReport quantize_tiny(const fs::path& out, const std::string& conf
     const io::Checkpoint ckpt(test::tiny_model_dir());
     quant::QuantizeOptions o;
     o.progress = false;
-    return quant::quantize_checkpoint(ckpt, quant::QuantConfig::parse(json::parse(config_text), "cfg"), out, c, o);
+    return quant::quantize_checkpoint(ckpt, quant::QuantConfig::parse(json::parse(config_text), "cfg", arch::fastvlm_arch_table()), out, c, o);
 }
 
 std::string slurp(const fs::path& p) { return read_text_file(p); }
@@ -117,7 +118,7 @@ TEST(QuantizePackage, FailedRunLeavesNoPackage) {
     quant::QuantizeOptions o;
     o.progress = false;
     EXPECT_THROW(quant::quantize_checkpoint(io::Checkpoint(dir / "bad"),
-                                            quant::QuantConfig::parse(json::parse(kAdr), "cfg"), dir / "out.vlmq", c, o),
+                                            quant::QuantConfig::parse(json::parse(kAdr), "cfg", arch::fastvlm_arch_table()), dir / "out.vlmq", c, o),
                  Error);
     EXPECT_FALSE(fs::exists(dir / "out.vlmq"));
     for (const auto& e : fs::directory_iterator(dir.path())) EXPECT_EQ(e.path().filename(), "bad");

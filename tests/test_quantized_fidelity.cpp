@@ -11,6 +11,7 @@
 #include "io/checkpoint.h"
 #include "model/fastvlm.h"
 #include "quant/quantizer.h"
+#include "arch/fastvlm_arch.h"
 #include "test_util.h"
 
 using namespace vlmq;
@@ -56,7 +57,7 @@ struct Reference {
         quant::QuantizeOptions qo;
         qo.progress = false;
         quant::quantize_checkpoint(io::Checkpoint(test::tiny_model_dir()),
-                                   quant::QuantConfig::parse(json::parse(config_text), "cfg"), dir / "p.vlmq", c, qo);
+                                   quant::QuantConfig::parse(json::parse(config_text), "cfg", arch::fastvlm_arch_table()), dir / "p.vlmq", c, qo);
         const model::FastVLM q(dir / "p.vlmq");
         eval::FidelityAccumulator positions;
         for (size_t i = 0; i < ids.size(); ++i)

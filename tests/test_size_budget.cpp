@@ -5,6 +5,7 @@
 #include "pipeline/size_budget.h"
 #include "quant/plan.h"
 #include "quant/quantizer.h"
+#include "arch/fastvlm_arch.h"
 #include "test_util.h"
 
 using namespace vlmq;
@@ -23,7 +24,7 @@ int64_t plan_bytes(const io::Checkpoint& ckpt, const quant::QuantConfig& c) {
 TEST(SizeBudget, LowersUnitsUntilThePlanFits) {
     const io::Checkpoint ckpt(test::tiny_model_dir());
     const auto cfg = quant::QuantConfig::parse(
-        json::parse(R"({"vision_encoder":"int8","text_encoder":"int8","fusion_layers":"fp16","decoder":"int8"})"), "c");
+        json::parse(R"({"vision_encoder":"int8","text_encoder":"int8","fusion_layers":"fp16","decoder":"int8"})"), "c", arch::fastvlm_arch_table());
     Compute c;
     const int64_t before = plan_bytes(ckpt, cfg);
     const int64_t target = before * 8 / 10;
@@ -42,7 +43,7 @@ TEST(SizeBudget, LowersUnitsUntilThePlanFits) {
 
 TEST(SizeBudget, ReportsWhenTheBudgetCannotBeMet) {
     const io::Checkpoint ckpt(test::tiny_model_dir());
-    const auto cfg = quant::QuantConfig::parse(json::parse(R"({"decoder":"int4"})"), "c");
+    const auto cfg = quant::QuantConfig::parse(json::parse(R"({"decoder":"int4"})"), "c", arch::fastvlm_arch_table());
     Compute c;
     const auto r = pipeline::fit_size_budget(ckpt, cfg, 1000, nullptr, c);
     EXPECT_FALSE(r.fits);

@@ -50,4 +50,9 @@ ArchTable arch_table_for_config(const json& config, const std::string& where) {
     fail("{}: unsupported model_type '{}' (supported: llava_qwen2 / FastVLM)", where, model_type);
 }
 
+ArchTable arch_table_for_dir(const std::filesystem::path& dir) {
+    const std::filesystem::path config = dir / "config.json";
+    return arch_table_for_config(read_json_file(config), config.string());
+}
+
 }  // namespace vlmq::arch

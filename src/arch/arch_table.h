@@ -1,6 +1,7 @@
 #pragma once
 // An architecture's tensor table: ordered rules mapping tensor names to a component and a role.
 // The quantizer reads only this table (plus the config); it knows nothing about any model's internals.
+#include <filesystem>
 #include <optional>
 #include <regex>
 #include <string>
@@ -65,5 +66,7 @@ private:
 
 // The architecture table for a checkpoint's config.json (by model_type / architectures); fails for unknown ones.
 ArchTable arch_table_for_config(const json& config, const std::string& where);
+// The same for the config.json of a checkpoint or package directory.
+ArchTable arch_table_for_dir(const std::filesystem::path& dir);
 
 }  // namespace vlmq::arch

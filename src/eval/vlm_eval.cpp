@@ -58,10 +58,12 @@ ModelRun run_model(const model::FastVLM& model, const std::vector<PreparedSample
     m.kld = fid.mean_kld();
     m.top1 = fid.top1_agreement();
     m.agreement = fid.answer_agreement();
-    if (options.metric == "vqa" || options.metric == "exact") {
-        if (!labeled) fail("metric '{}' needs labeled validation data (use 'agreement' or 'kld' instead)", options.metric);
-        m.accuracy = options.metric == "vqa" ? m.vqa : m.exact;
-    } else if (options.metric == "kld") {
+    if (quant::metric_needs_labels(options.metric)) {
+        if (!labeled)
+            fail("metric '{}' needs labeled validation data (use 'agreement' or 'kld' instead)",
+                 quant::metric_name(options.metric));
+        m.accuracy = options.metric == quant::ValidationMetric::Vqa ? m.vqa : m.exact;
+    } else if (options.metric == quant::ValidationMetric::Kld) {
         m.accuracy = m.top1;
     } else {
         m.accuracy = m.agreement;

@@ -7,8 +7,9 @@
 #include <vector>
 
 #include "eval/prepared.h"
-#include "eval/progressive.h"
+#include "eval/metrics.h"
 #include "eval/vqa_score.h"
+#include "quant/quant_config.h"
 
 namespace vlmq::eval {
 
@@ -27,7 +28,7 @@ struct ModelRun {
 
 struct EvalOptions {
     int max_new_tokens = 16;           // VQA answers are a word or phrase
-    std::string metric = "agreement";  // vqa | exact | agreement | kld: which one Metrics::accuracy holds
+    quant::ValidationMetric metric = quant::ValidationMetric::Agreement;  // which one Metrics::accuracy holds
     bool record_logits = false;        // keep teacher-forced logits (for use as a reference)
     bool progress = true;
     std::string label;                 // shown in the progress line

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "calib/calib_stats.h"
-#include "eval/progressive.h"
+#include "pipeline/progressive.h"
 #include "arch/arch_table.h"
 #include "qformat/dequant.h"
 #include "quant/plan.h"
@@ -75,7 +75,7 @@ SizeBudgetResult fit_size_budget(const io::Checkpoint& ckpt, const quant::QuantC
         std::map<std::string, std::vector<const quant::PlanEntry*>> units;
         for (const auto& e : plan.entries)
             if (!e.unit.empty() && e.tensor.dtype != DType::I64 &&
-                !(e.keep && e.why.find("never quantized") != std::string::npos))
+                !(e.keep && e.reason == quant::PlanReason::NeverQuantized))
                 units[e.unit].push_back(&e);
         double best_score = INFINITY;
         std::string best_unit;
@@ -110,7 +110,7 @@ SizeBudgetResult fit_size_budget(const io::Checkpoint& ckpt, const quant::QuantC
         }
         if (best_unit.empty()) break;  // nothing left to lower
         quant::Precision p = quant::parse_precision(kLadder[size_t(best_rung)], "ladder");
-        out.config.overrides.insert(out.config.overrides.begin(), {eval::unit_regex(best_unit), p});
+        out.config.overrides.insert(out.config.overrides.begin(), {quant::unit_regex(best_unit), p});
         out.moves.push_back(fmt::format("{} -> {} (saves {:.2f} MB, loss {:.5f})", best_unit, p.format.name(),
                                         double(best_saving) / 1e6, best_loss));
         plan = quant::make_plan(tensors, arch, out.config);

@@ -28,7 +28,7 @@ AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const arch::ArchT
     std::vector<std::regex> rules;
     for (const auto& r : arch.scale_groups) rules.emplace_back(r.consumer_pattern);
     for (const auto& e : plan.entries) {
-        if (e.keep || !e.precision.format.is_int() || e.precision.algorithm != "awq") continue;
+        if (e.keep || !e.precision.format.is_int() || e.precision.algorithm != rounding::Algorithm::Awq) continue;
         bool matched = false;
         for (size_t i = 0; i < rules.size() && !matched; ++i) {
             if (!std::regex_search(e.tensor.name, rules[i])) continue;
@@ -112,7 +112,7 @@ AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const arch::ArchT
             e.keep = false;
             e.precision = Precision{};
             e.precision.format = qformat::Format::f32();
-            e.why += "; divided by AWQ scales";
+            e.awq_producer = true;
         }
     return out;
 }

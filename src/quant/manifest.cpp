@@ -53,15 +53,16 @@ ordered_json build_manifest(const QuantizeReport& report, const QuantConfig& con
         j["source_dtype"] = std::string(dtype_name(e.tensor.dtype));
         j["format"] = e.keep ? std::string("keep") : e.precision.format.name();
         if (!e.keep && e.precision.format.is_int()) {
-            j["algorithm"] = t.algorithm;
-            if (t.algorithm != e.precision.algorithm) j["algorithm_requested"] = e.precision.algorithm;
+            j["algorithm"] = t.algorithm ? rounding::algorithm_name(*t.algorithm) : "";
+            if (t.algorithm != e.precision.algorithm)
+                j["algorithm_requested"] = rounding::algorithm_name(e.precision.algorithm);
         }
         j["file"] = t.file;
         j["bytes"] = t.stored_bytes;
         j["rel_error"] = t.rel_error;
         j["sqnr_db"] = finite_or_null(t.sqnr_db);
         if (!e.note.empty()) j["fallback"] = e.note;
-        j["reason"] = e.why;
+        j["reason"] = e.why();
         tensors[e.tensor.name] = j;
     }
     m["tensors"] = tensors;

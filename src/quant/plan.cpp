@@ -3,14 +3,9 @@
 #include <regex>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace vlmq::quant {
-
-int64_t numel_of(const std::vector<int64_t>& shape) {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
-}
 
 std::pair<int64_t, int64_t> matrix_dims(const std::vector<int64_t>& shape) {
     if (shape.empty()) return {1, 1};
@@ -19,7 +14,18 @@ std::pair<int64_t, int64_t> matrix_dims(const std::vector<int64_t>& shape) {
     return {shape[0], cols};
 }
 
-int64_t PlanEntry::source_bytes() const { return numel_of(tensor.shape) * int64_t(dtype_size(tensor.dtype)); }
+std::string PlanEntry::why() const {
+    std::string text;
+    switch (reason) {
+        case PlanReason::NeverQuantized: text = "never quantized (1-D, norm, bias, BN statistic or layer scale)"; break;
+        case PlanReason::Override: text = "override '" + override_pattern + "'"; break;
+        case PlanReason::Component: text = "component " + component; break;
+        case PlanReason::NotInConfig: text = "component " + component + " not in config"; break;
+    }
+    return awq_producer ? text + "; divided by AWQ scales" : text;
+}
+
+int64_t PlanEntry::source_bytes() const { return numel(tensor.shape) * int64_t(dtype_size(tensor.dtype)); }
 
 int64_t PlanEntry::stored_bytes() const {
     if (keep) return source_bytes();
@@ -28,9 +34,9 @@ int64_t PlanEntry::stored_bytes() const {
 
 Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& arch, const QuantConfig& config) {
     const arch::ArchMatcher matcher(arch);
-    config.check_components(arch.components, "config");
-    std::vector<std::pair<std::regex, std::string>> reassign;
-    for (const auto& [re, comp] : config.reassign) reassign.emplace_back(std::regex(re), comp);
+    config.check_components(arch, "config");
+    std::vector<std::pair<std::regex, std::string>> assign;
+    for (const auto& [re, comp] : config.assign) assign.emplace_back(std::regex(re), comp);
     std::vector<std::pair<std::regex, const std::pair<std::string, Precision>*>> overrides;
     for (const auto& o : config.overrides) overrides.emplace_back(std::regex(o.first), &o);
 
@@ -41,7 +47,7 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
         e.tensor = t;
         std::tie(e.rows, e.cols) = matrix_dims(t.shape);
         auto comp = matcher.component_of(t.name);
-        for (const auto& [re, c] : reassign)
+        for (const auto& [re, c] : assign)
             if (std::regex_search(t.name, re)) {
                 comp = c;
                 break;
@@ -52,7 +58,7 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
 
         if (matcher.role_of(t.name, t.dtype, t.shape) == arch::TensorRole::Keep) {
             e.keep = true;
-            e.why = "never quantized (1-D, norm, bias, BN statistic or layer scale)";
+            e.reason = PlanReason::NeverQuantized;
             plan.entries.push_back(std::move(e));
             continue;
         }
@@ -60,18 +66,19 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
         for (const auto& [re, o] : overrides)
             if (std::regex_search(t.name, re)) {
                 p = o->second;
-                e.why = "override '" + o->first + "'";
+                e.reason = PlanReason::Override;
+                e.override_pattern = o->first;
                 break;
             }
         if (!p) {
             auto it = config.components.find(e.component);
             if (it != config.components.end()) {
                 p = it->second;
-                e.why = "component " + e.component;
+                e.reason = PlanReason::Component;
             } else {
                 p = Precision{};
                 p->keep = true;
-                e.why = "component " + e.component + " not in config";
+                e.reason = PlanReason::NotInConfig;
             }
         }
         e.keep = p->keep;

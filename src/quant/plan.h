@@ -12,7 +12,14 @@
 namespace vlmq::quant {
 
 using TensorMeta = io::TensorDecl;
-int64_t numel_of(const std::vector<int64_t>& shape);
+
+// Why an entry got its precision.
+enum class PlanReason {
+    NeverQuantized,  // the architecture's Keep role: 1-D, norm, bias, BN statistic or layer scale
+    Override,        // the config's `overrides` regex `PlanEntry::override_pattern`
+    Component,       // the component's precision in the config
+    NotInConfig,     // the config does not name the component: kept as in the source
+};
 
 struct PlanEntry {
     TensorMeta tensor;
@@ -20,10 +27,13 @@ struct PlanEntry {
     std::string unit;          // e.g. "model.layers.3" (for per-unit fallback)
     bool keep = true;          // stored exactly as in the source
     Precision precision;       // when !keep: target format (after shape fallback) + algorithm
-    std::string why;           // "norm/bias/1-D", "config", "override '<re>'", ...
+    PlanReason reason = PlanReason::NotInConfig;
+    std::string override_pattern;  // the matching `overrides` regex (reason Override)
+    bool awq_producer = false;     // kept tensor divided by AWQ scales, hence stored as f32
     std::string note;          // shape fallback note, "" if none
     int64_t rows = 0, cols = 0;
 
+    std::string why() const;  // the reason in words (--dry-run, manifest "reason")
     int64_t stored_bytes() const;
     int64_t source_bytes() const;
 };

@@ -1,7 +1,9 @@
 #include "quant/quant_config.h"
 
+#include <algorithm>
 #include <regex>
-#include <set>
+
+#include <fmt/ranges.h>
 
 #include "core/error.h"
 
@@ -9,8 +11,19 @@ namespace vlmq::quant {
 
 namespace {
 
-const std::set<std::string> kAlgorithms = {"rtn", "weighted", "gptq", "awq"};
-const std::set<std::string> kComponentKeys = {"vision_encoder", "text_encoder", "fusion_layers", "decoder"};
+const char* const kConfigKeys = "components, overrides, assign, calibration_samples, validation, order, fallback, "
+                                "per_layer_fallback";
+
+std::optional<ValidationMetric> metric_of(const json& v) {
+    for (ValidationMetric m : {ValidationMetric::Agreement, ValidationMetric::Vqa, ValidationMetric::Exact,
+                               ValidationMetric::Kld})
+        if (v.is_string() && v.get<std::string>() == metric_name(m)) return m;
+    return std::nullopt;
+}
+
+bool is_component(const arch::ArchTable& arch, const std::string& name) {
+    return std::find(arch.components.begin(), arch.components.end(), name) != arch.components.end();
+}
 
 void check_regex(const std::string& pattern, const std::string& where) {
     try {
@@ -22,9 +35,21 @@ void check_regex(const std::string& pattern, const std::string& where) {
 
 }  // namespace
 
+std::string metric_name(ValidationMetric m) {
+    switch (m) {
+        case ValidationMetric::Agreement: return "agreement";
+        case ValidationMetric::Vqa: return "vqa";
+        case ValidationMetric::Exact: return "exact";
+        case ValidationMetric::Kld: return "kld";
+    }
+    return "?";
+}
+
+bool metric_needs_labels(ValidationMetric m) { return m == ValidationMetric::Vqa || m == ValidationMetric::Exact; }
+
 std::string Precision::str() const {
     if (keep) return "keep";
-    return format.is_int() ? format.name() + "/" + algorithm : format.name();
+    return format.is_int() ? format.name() + "/" + rounding::algorithm_name(algorithm) : format.name();
 }
 
 Precision parse_precision(const json& v, const std::string& where) {
@@ -90,9 +115,9 @@ Precision parse_precision(const json& v, const std::string& where) {
     }
     if (v.contains("algorithm")) {
         const json& a = v["algorithm"];
-        if (!a.is_string() || !kAlgorithms.count(a.get<std::string>()))
-            fail("{}: algorithm must be one of rtn, weighted, gptq, awq; got {}", where, a.dump());
-        p.algorithm = a.get<std::string>();
+        const auto algo = a.is_string() ? rounding::algorithm_of(a.get<std::string>()) : std::nullopt;
+        if (!algo) fail("{}: algorithm must be one of rtn, weighted, gptq, awq; got {}", where, a.dump());
+        p.algorithm = *algo;
     }
     return p;
 }
@@ -100,7 +125,7 @@ Precision parse_precision(const json& v, const std::string& where) {
 ordered_json precision_json(const Precision& p) {
     if (p.keep) return "keep";
     if (!p.format.is_int()) return p.format.name();
-    return {{"format", p.format.name()}, {"algorithm", p.algorithm}};
+    return {{"format", p.format.name()}, {"algorithm", rounding::algorithm_name(p.algorithm)}};
 }
 
 ordered_json QuantConfig::to_json() const {
@@ -113,34 +138,38 @@ ordered_json QuantConfig::to_json() const {
         for (const auto& [re, p] : overrides) o[re] = precision_json(p);
         j["overrides"] = o;
     }
-    if (!reassign.empty()) {
+    if (!assign.empty()) {
         ordered_json a = ordered_json::object();
-        for (const auto& [re, c] : reassign) a[re] = c;
+        for (const auto& [re, c] : assign) a[re] = c;
         j["assign"] = a;
     }
     j["calibration_samples"] = calibration_samples;
     ordered_json v;
-    v["metric"] = validation.metric;
+    v["metric"] = metric_name(validation.metric);
     v["min_retention"] = validation.min_retention;
     v["max_kld"] = validation.max_kld ? ordered_json(*validation.max_kld) : ordered_json(nullptr);
     v["samples"] = validation.samples;
     j["validation"] = v;
     if (!order.empty()) j["order"] = order;
-    j["fallback"] = fallback_chain;
-    j["per_layer_fallback"] = per_unit_fallback;
+    ordered_json fb = ordered_json::array();
+    for (const auto& rung : fallback) fb.push_back(rung.name);
+    j["fallback"] = fb;
+    j["per_layer_fallback"] = per_layer_fallback;
     return j;
 }
 
-QuantConfig QuantConfig::load(const std::filesystem::path& path) { return parse(read_json_file(path), path.string()); }
+QuantConfig QuantConfig::load(const std::filesystem::path& path, const arch::ArchTable& arch) {
+    return parse(read_json_file(path), path.string(), arch);
+}
 
-QuantConfig QuantConfig::parse(const json& j, const std::string& where) {
+QuantConfig QuantConfig::parse(const json& j, const std::string& where, const arch::ArchTable& arch) {
     if (!j.is_object()) fail("{}: config must be a JSON object", where);
     QuantConfig c;
     c.source = j;
     for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string& key = it.key();
         const std::string at = where + ": '" + key + "'";
-        if (kComponentKeys.count(key)) {
+        if (is_component(arch, key)) {
             c.components[key] = parse_precision(*it, at);
         } else if (key == "components") {
             if (!it->is_object()) fail("{}: must map component names to precisions", at);
@@ -161,7 +190,7 @@ QuantConfig QuantConfig::parse(const json& j, const std::string& where) {
             for (auto o = it->begin(); o != it->end(); ++o) {
                 check_regex(o.key(), at);
                 if (!o->is_string()) fail("{}[{}]: must be a component name", at, o.key());
-                c.reassign.emplace_back(o.key(), o->get<std::string>());
+                c.assign.emplace_back(o.key(), o->get<std::string>());
             }
         } else if (key == "validation") {
             const json& v = *it;
@@ -169,9 +198,9 @@ QuantConfig QuantConfig::parse(const json& j, const std::string& where) {
             for (auto f = v.begin(); f != v.end(); ++f) {
                 const std::string k = f.key();
                 if (k == "metric") {
-                    if (!f->is_string() || !(*f == "vqa" || *f == "exact" || *f == "agreement" || *f == "kld"))
-                        fail("{}.metric: must be one of vqa, exact, agreement, kld", at);
-                    c.validation.metric = f->get<std::string>();
+                    const auto m = metric_of(*f);
+                    if (!m) fail("{}.metric: must be one of vqa, exact, agreement, kld", at);
+                    c.validation.metric = *m;
                 } else if (k == "min_retention") {
                     if (!f->is_number() || f->get<double>() < 0 || f->get<double>() > 1)
                         fail("{}.min_retention: must be a number in [0, 1]", at);
@@ -201,31 +230,40 @@ QuantConfig QuantConfig::parse(const json& j, const std::string& where) {
             if (!it->is_array()) fail("{}: must be a list of precisions, e.g. [\"int8\", \"fp16\"]", at);
             for (const auto& o : *it) {
                 if (!o.is_string()) fail("{}: must be a list of precision names", at);
-                parse_precision(o, at);
-                c.fallback_chain.push_back(o.get<std::string>());
+                c.fallback.push_back({o.get<std::string>(), parse_precision(o, at)});
             }
         } else if (key == "per_layer_fallback") {
             if (!it->is_boolean()) fail("{}: must be true or false", at);
-            c.per_unit_fallback = it->get<bool>();
+            c.per_layer_fallback = it->get<bool>();
         } else if (key == "$schema" || key == "comment" || key == "description") {
             // documentation keys
         } else {
-            fail("{}: unknown key (expected vision_encoder, text_encoder, fusion_layers, decoder, components, "
-                 "overrides, assign, calibration_samples, validation, order, fallback, per_layer_fallback)", at);
+            fail("{}: unknown key (expected {}, or a component of the '{}' architecture: {})", at, kConfigKeys, arch.name,
+                 fmt::format("{}", fmt::join(arch.components, ", ")));
         }
     }
-    if (c.fallback_chain.empty()) c.fallback_chain = {"int8", "fp16"};
+    if (c.fallback.empty())
+        for (const char* name : {"int8", "fp16"}) c.fallback.push_back({name, parse_precision(name, where)});
+    c.check_components(arch, where);
     return c;
 }
 
-void QuantConfig::check_components(const std::vector<std::string>& known, const std::string& where) const {
-    std::set<std::string> k(known.begin(), known.end());
+std::string unit_regex(const std::string& unit) {
+    std::string re = "^";
+    for (char ch : unit) {
+        if (std::string("\\^$.|?*+()[]{}").find(ch) != std::string::npos) re += '\\';
+        re += ch;
+    }
+    return re + "\\.";
+}
+
+void QuantConfig::check_components(const arch::ArchTable& arch, const std::string& where) const {
     for (const auto& [name, p] : components)
-        if (!k.count(name)) fail("{}: the model has no component '{}'", where, name);
-    for (const auto& [re, comp] : reassign)
-        if (!k.count(comp)) fail("{}: 'assign' names unknown component '{}'", where, comp);
+        if (!is_component(arch, name)) fail("{}: the '{}' architecture has no component '{}'", where, arch.name, name);
+    for (const auto& [re, comp] : assign)
+        if (!is_component(arch, comp)) fail("{}: 'assign' names unknown component '{}'", where, comp);
     for (const auto& o : order)
-        if (!k.count(o)) fail("{}: 'order' names unknown component '{}'", where, o);
+        if (!is_component(arch, o)) fail("{}: 'order' names unknown component '{}'", where, o);
 }
 
 }  // namespace vlmq::quant

@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/progress.h"
+#include "core/shape.h"
 #include "arch/arch_table.h"
 #include "package/package_format.h"
 #include "quant/awq_transform.h"
@@ -77,7 +78,7 @@ void summarize(QuantizeReport& r) {
         const PlanEntry& e = *t.entry;
         ComponentReport& c = by[e.component];
         c.name = e.component;
-        const int64_t n = numel_of(e.tensor.shape);
+        const int64_t n = numel(e.tensor.shape);
         c.tensors += 1;
         if (dtype_is_float(e.tensor.dtype)) c.params += n;
         c.bytes_before += e.source_bytes();

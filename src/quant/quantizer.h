@@ -19,7 +19,7 @@ namespace vlmq::quant {
 struct TensorReport {
     const PlanEntry* entry = nullptr;
     std::string file;            // shard holding it
-    std::string algorithm;       // rounding algorithm applied (int formats)
+    std::optional<rounding::Algorithm> algorithm;  // rounding applied (int formats)
     int64_t stored_bytes = 0;
     double rel_error = 0.0;      // ||w - w_hat||_F / ||w||_F
     double sqnr_db = INFINITY;   // 10 log10(||w||^2 / ||w - w_hat||^2)

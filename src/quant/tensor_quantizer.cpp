@@ -104,7 +104,7 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
     const DType dtype = replaced ? DType::F32 : e.tensor.dtype;
     const std::byte* base = replaced ? reinterpret_cast<const std::byte*>(replaced->data()) : src.data();
     const size_t esize = dtype_size(dtype), src_esize = dtype_size(e.tensor.dtype);
-    rounding::Algorithm algo = rounding::parse_algorithm(e.precision.algorithm);
+    rounding::Algorithm algo = e.precision.algorithm;
     const bool awq_scaled = algo == rounding::Algorithm::Awq && replaced;
     if (algo == rounding::Algorithm::Awq) algo = awq_scaled ? rounding::Algorithm::Rtn : rounding::Algorithm::Weighted;
     // Measured against the replaced source only for AWQ producers (they have no column scales of their own).
@@ -117,7 +117,7 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
         qformat::QMatrixBuffer buf(e.precision.format, e.rows, e.cols);
         const rounding::Algorithm applied =
             rounding::quantize_matrix(compute_, algo, base, dtype, buf.mut(), stats_, e.tensor.name);
-        total.algorithm = awq_scaled ? "awq" : rounding::algorithm_name(applied);
+        total.algorithm = awq_scaled ? rounding::Algorithm::Awq : applied;
         write_matrix_rows(writer, e.tensor.name, buf, 0);
         const TensorError part = measure_replaced ? measure(compute_, base, dtype, buf.view(), nullptr)
                                                   : measure(compute_, src.data(), e.tensor.dtype, buf.view(), col_scale);
@@ -149,7 +149,7 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
         total.ref_sq += p.ref_sq;
         total.err_sq += p.err_sq;
     }
-    if (e.precision.format.is_int()) total.algorithm = awq_scaled ? "awq" : rounding::algorithm_name(applied.front());
+    if (e.precision.format.is_int()) total.algorithm = awq_scaled ? rounding::Algorithm::Awq : applied.front();
     return total;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Quantizes one plan entry from its source bytes into a package writer, measuring the error.
 #include <cmath>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -8,13 +9,14 @@
 #include "io/safetensors.h"
 #include "core/compute.h"
 #include "quant/plan.h"
+#include "rounding/rounding.h"
 
 namespace vlmq::quant {
 
 struct TensorError {
     double ref_sq = 0.0;  // sum of w^2
     double err_sq = 0.0;  // sum of (w - w_hat)^2
-    std::string algorithm;  // rounding algorithm actually applied ("" for kept/float tensors)
+    std::optional<rounding::Algorithm> algorithm;  // rounding actually applied (none for kept/float tensors)
     uint64_t source_hash = 0;  // content hash of the source bytes (see tensor_content_hash)
     double rel_error() const { return ref_sq > 0 ? std::sqrt(err_sq / ref_sq) : (err_sq > 0 ? INFINITY : 0.0); }
     double sqnr_db() const { return err_sq > 0 ? 10.0 * std::log10(ref_sq / err_sq) : INFINITY; }

@@ -8,11 +8,14 @@
 
 namespace vlmq::rounding {
 
+std::optional<Algorithm> algorithm_of(std::string_view name) {
+    for (Algorithm a : {Algorithm::Rtn, Algorithm::Weighted, Algorithm::Gptq, Algorithm::Awq})
+        if (name == algorithm_name(a)) return a;
+    return std::nullopt;
+}
+
 Algorithm parse_algorithm(const std::string& name) {
-    if (name == "rtn") return Algorithm::Rtn;
-    if (name == "weighted") return Algorithm::Weighted;
-    if (name == "gptq") return Algorithm::Gptq;
-    if (name == "awq") return Algorithm::Awq;
+    if (auto a = algorithm_of(name)) return *a;
     fail("unknown rounding algorithm '{}' (expected rtn, weighted, gptq, awq)", name);
 }
 

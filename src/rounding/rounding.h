@@ -1,7 +1,9 @@
 #pragma once
 // The rounding-algorithm interface: how codes and scales are chosen for a format. Formats (qformat) and
 // the mixing policy (quant/plan) are independent of this choice.
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "calib/calib_stats.h"
 #include "core/dtype.h"
@@ -12,7 +14,8 @@ namespace vlmq::rounding {
 
 enum class Algorithm { Rtn, Weighted, Gptq, Awq };
 
-Algorithm parse_algorithm(const std::string& name);
+std::optional<Algorithm> algorithm_of(std::string_view name);
+Algorithm parse_algorithm(const std::string& name);  // fails naming the unknown algorithm
 std::string algorithm_name(Algorithm a);
 // GPTQ propagates error across columns of the whole matrix; the others work row by row.
 bool needs_whole_matrix(Algorithm a);

@@ -1,10 +1,11 @@
 #include <fmt/format.h>
 
-#include "pipeline/calibrate.h"
+#include "arch/arch_table.h"
 #include "cli_common.h"
 #include "core/error.h"
 #include "dataset_options.h"
 #include "model/fastvlm.h"
+#include "pipeline/calibrate.h"
 #include "quant/quant_config.h"
 
 namespace vlmq::cli {
@@ -35,9 +36,12 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
     cmd->callback([opt, &global] {
         if (!opt->data.given()) fail("calibrate: --data is required");
         int n = opt->samples;
-        if (n == 0) n = opt->config.empty() ? 1000 : quant::QuantConfig::load(opt->config).calibration_samples;
         auto ctx = make_compute(global);
         const model::FastVLM model(opt->model);
+        if (n == 0)
+            n = opt->config.empty() ? quant::QuantConfig().calibration_samples
+                                    : quant::QuantConfig::load(opt->config, arch::arch_table_for_dir(opt->model))
+                                          .calibration_samples;
         const auto chosen = eval::select_samples(eval::load_dataset(opt->data.spec()), size_t(n), opt->seed);
         calib::CollectOptions co;
         co.hessian_max_k = opt->hessian_max_k;

@@ -1,14 +1,11 @@
 #include <fmt/format.h>
 
-#include "pipeline/calibrate.h"
+#include "arch/arch_table.h"
 #include "cli_common.h"
 #include "core/error.h"
 #include "dataset_options.h"
 #include "io/checkpoint.h"
-#include "arch/arch_table.h"
-#include "model/fastvlm.h"
-#include "pipeline/progressive_quantize.h"
-#include "pipeline/size_budget.h"
+#include "pipeline/quantize.h"
 #include "quant/quantizer.h"
 #include "quant/report_format.h"
 
@@ -21,7 +18,7 @@ struct Options {
     DatasetOptions calib, val;
     int calib_samples = 0, val_samples = 0;
     uint64_t seed = 0;
-    double target_mb = 500.0;
+    double target_mb = double(quant::kAdrTargetSizeBytes) / 1e6;
     bool json = false, dry_run = false, tensors = false, allocate = false;
     double shard_gb = 2.0;
 };
@@ -36,7 +33,7 @@ void print_plan(const quant::Plan& plan, bool as_json) {
                            {"format", e.keep ? std::string("keep") : e.precision.str()},
                            {"bytes", e.stored_bytes()},
                            {"fallback", e.note},
-                           {"reason", e.why}});
+                           {"reason", e.why()}});
         fmt::print("{}", json_dump(ordered_json{{"plan", arr}}));
         return;
     }
@@ -49,37 +46,50 @@ void print_plan(const quant::Plan& plan, bool as_json) {
     fmt::print("total tensor bytes: {} ({} MB)\n", total, quant::format_mb(double(total)));
 }
 
-void run_progressive(const Options& o, const quant::QuantConfig& config, const Compute& c) {
-    pipeline::ProgressiveRequest req;
+pipeline::QuantizeRequest make_request(const Options& o, const quant::QuantConfig& config) {
+    pipeline::QuantizeRequest req;
     req.model = o.model;
     req.out = o.out;
     req.config = config;
-    req.have_calib = o.calib.given();
-    if (req.have_calib) req.calib = o.calib.spec();
-    req.val = o.val.spec();
+    if (o.calib.given()) req.calib = o.calib.spec();
+    if (o.val.given()) req.val = o.val.spec();
     req.stats_file = o.stats;
     if (o.calib_samples > 0) req.calib_samples = o.calib_samples;
     if (o.val_samples > 0) req.val_samples = o.val_samples;
     req.seed = o.seed;
     req.target_size_bytes = int64_t(o.target_mb * 1e6);
-    req.allocate_to_target = o.allocate;
+    req.fit_to_target = o.allocate;
     req.report_copy = o.report;
     req.progress = !o.json;
     req.max_shard_bytes = uint64_t(o.shard_gb * 1e9);
-    const auto outcome = pipeline::progressive_quantize(req, c);
+    return req;
+}
+
+void print_progressive(const Options& o, const pipeline::ProgressiveReport& report, uint64_t package_bytes) {
     if (o.json) {
-        fmt::print("{}", json_dump(outcome.report));
+        fmt::print("{}", json_dump(report.to_json()));
         return;
     }
-    const auto& f = outcome.report["final"];
+    const pipeline::ProgressiveResult& r = report.result;
     fmt::print("{} -> {}: {} MB on disk, {} {:.4f} (baseline {:.4f}, retention {:.3f}), KLD {:.4f}\n", o.model, o.out,
-               quant::format_mb(double(outcome.package_bytes)), outcome.report["metric"].get<std::string>(),
-               f["accuracy"].get<double>(), outcome.report["baseline"]["accuracy"].get<double>(),
-               f["retention"].get<double>(), f["kld"].get<double>());
+               quant::format_mb(double(package_bytes)), quant::metric_name(r.metric), r.final_eval.metrics.accuracy,
+               r.baseline.metrics.accuracy, r.final_retention, r.final_eval.metrics.kld);
     fmt::print("criteria: size < {:.0f} MB {}, retention >= {:.0f}% {}\n", o.target_mb,
-               f["criteria"]["size"].get<bool>() ? "PASS" : "FAIL", config.validation.min_retention * 100,
-               f["criteria"]["retention"].get<bool>() ? "PASS" : "FAIL");
+               report.size_passes() ? "PASS" : "FAIL", report.context.min_retention * 100,
+               r.passed_retention ? "PASS" : "FAIL");
     fmt::print("report: {0}/report.md, {0}/report.json, {0}/report.svg\n", o.out);
+}
+
+void print_package(const Options& o, const quant::QuantizeReport& r) {
+    if (o.json) {
+        ordered_json j = quant::report_json(r, true);
+        j["out"] = o.out;
+        fmt::print("{}", json_dump(j));
+        return;
+    }
+    fmt::print("{} -> {}  ({} tensors in {:.2f} s)\n", o.model, o.out, r.tensors.size(), r.seconds);
+    fmt::print("{}", quant::format_report(r, o.tensors ? -1 : 5));
+    fmt::print("package on disk: {} bytes ({} MB)\n", r.package_bytes, quant::format_mb(double(r.package_bytes)));
 }
 
 }  // namespace
@@ -94,7 +104,8 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--out", opt->out, "Output package directory (e.g. model.vlmq)");
     opt->calib.add(cmd, "--calib", "calib-", "Calibration data");
     opt->val.add(cmd, "--val", "val-", "Validation data (enables progressive quantization)");
-    cmd->add_option("--stats", opt->stats, "Calibration statistics from `vlmq calibrate` (instead of --calib)");
+    cmd->add_option("--stats", opt->stats, "Calibration statistics from `vlmq calibrate` (instead of --calib)")
+        ->excludes("--calib");
     cmd->add_option("--calib-samples", opt->calib_samples, "Calibration samples (default: config calibration_samples)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--val-samples", opt->val_samples, "Validation samples (default: config validation.samples)")
@@ -111,55 +122,21 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_flag("--tensors", opt->tensors, "List every tensor in the report");
     cmd->add_flag("--json", opt->json, "Machine-readable JSON report on stdout");
     cmd->callback([opt, &global] {
-        const quant::QuantConfig config = quant::QuantConfig::load(opt->config);
+        const io::Checkpoint ckpt(opt->model);
+        const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
+        const quant::QuantConfig config = quant::QuantConfig::load(opt->config, arch);
         if (opt->dry_run) {
-            const io::Checkpoint ckpt(opt->model);
-            const auto arch = arch::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
             print_plan(quant::make_plan(quant::checkpoint_tensors(ckpt), arch, config), opt->json);
             return;
         }
         if (opt->out.empty()) fail("--out is required (or use --dry-run)");
         auto ctx = make_compute(global);
-        if (opt->val.given()) {
-            run_progressive(*opt, config, ctx.compute);
-            return;
+        const auto outcome = pipeline::quantize(make_request(*opt, config), ctx.compute);
+        if (outcome.progressive) {
+            print_progressive(*opt, *outcome.progressive, outcome.package_bytes);
+        } else {
+            print_package(*opt, outcome.package);
         }
-        const io::Checkpoint ckpt(opt->model);
-        std::unique_ptr<calib::CalibrationStats> stats;
-        if (!opt->stats.empty()) {
-            stats = calib::CalibrationStats::load(opt->stats);
-        } else if (opt->calib.given()) {
-            const model::FastVLM model(opt->model);
-            const auto all = eval::load_dataset(opt->calib.spec());
-            const auto chosen = eval::select_samples(
-                all, size_t(opt->calib_samples > 0 ? opt->calib_samples : config.calibration_samples), opt->seed);
-            stats = pipeline::collect_stats(model, chosen, ctx.compute, {}, !opt->json);
-        }
-        quant::QuantConfig effective = config;
-        if (opt->allocate) {
-            const auto fit = pipeline::fit_size_budget(ckpt, config, int64_t(opt->target_mb * 1e6), stats.get(), ctx.compute);
-            if (!opt->json)
-                for (const auto& m : fit.moves) fmt::print(stderr, "size budget: {}\n", m);
-            if (!fit.fits)
-                fmt::print(stderr, "size budget: {:.1f} MB does not fit {:.1f} MB even with every unit lowered\n",
-                           double(fit.bytes_after) / 1e6, opt->target_mb);
-            effective = fit.config;
-        }
-        quant::QuantizeOptions qo;
-        qo.progress = !opt->json;
-        qo.max_shard_bytes = uint64_t(opt->shard_gb * 1e9);
-        qo.stats = stats.get();
-        if (stats) qo.extra_manifest["calibration"] = stats->provenance;
-        const quant::QuantizeReport r = quant::quantize_checkpoint(ckpt, effective, opt->out, ctx.compute, qo);
-        if (opt->json) {
-            ordered_json j = quant::report_json(r, true);
-            j["out"] = opt->out;
-            fmt::print("{}", json_dump(j));
-            return;
-        }
-        fmt::print("{} -> {}  ({} tensors in {:.2f} s)\n", opt->model, opt->out, r.tensors.size(), r.seconds);
-        fmt::print("{}", quant::format_report(r, opt->tensors ? -1 : 5));
-        fmt::print("package on disk: {} bytes ({} MB)\n", r.package_bytes, quant::format_mb(double(r.package_bytes)));
     });
 }
 

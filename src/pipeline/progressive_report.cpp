@@ -1,4 +1,4 @@
-#include "eval/progressive_report.h"
+#include "pipeline/progressive_report.h"
 
 #include <fmt/format.h>
 
@@ -7,11 +7,11 @@
 
 #include "core/fs_util.h"
 
-namespace vlmq::eval {
+namespace vlmq::pipeline {
 
 namespace {
 
-ordered_json metrics_json(const Metrics& m) {
+ordered_json metrics_json(const eval::Metrics& m) {
     ordered_json j;
     j["accuracy"] = m.accuracy;
     if (m.vqa >= 0) j["vqa"] = m.vqa;
@@ -27,27 +27,29 @@ std::string pass_fail(bool b) { return b ? "PASS" : "FAIL"; }
 
 }  // namespace
 
-ordered_json progressive_report_json(const ProgressiveResult& r, const ReportContext& ctx, int64_t final_package_bytes) {
+ordered_json ProgressiveReport::to_json() const {
+    const ProgressiveResult& r = result;
+    const ReportContext& ctx = context;
     ordered_json j;
     j["model"] = ctx.model;
-    j["metric"] = r.metric;
+    j["metric"] = quant::metric_name(r.metric);
     ordered_json base = metrics_json(r.baseline.metrics);
-    base["metric"] = r.metric;
+    base["metric"] = quant::metric_name(r.metric);
     base["size_bytes"] = ctx.source_bytes;
     j["baseline"] = base;
     ordered_json steps = ordered_json::array();
     for (const auto& s : r.steps) {
         ordered_json st;
         st["component"] = s.component;
-        st["format"] = s.precision;
-        st["algorithm"] = s.algorithm;
+        st["format"] = s.format_label();
+        st["algorithm"] = s.algorithm_label();
         st["accuracy"] = s.eval.metrics.accuracy;
         st["kld"] = s.eval.metrics.kld;
         st["top1"] = s.eval.metrics.top1;
         st["agreement"] = s.eval.metrics.agreement;
         st["retention"] = s.retention;
         st["size_bytes"] = s.eval.size_bytes;
-        st["decision"] = s.decision;
+        st["decision"] = decision_name(s.decision);
         st["accepted"] = s.accepted;
         if (!s.units.empty()) st["units"] = s.units;
         if (!s.note.empty()) st["note"] = s.note;
@@ -57,9 +59,8 @@ ordered_json progressive_report_json(const ProgressiveResult& r, const ReportCon
     ordered_json fin = metrics_json(r.final_eval.metrics);
     fin["retention"] = r.final_retention;
     fin["size_bytes"] = r.final_eval.size_bytes;
-    fin["package_bytes"] = final_package_bytes;
-    const bool size_ok = final_package_bytes < ctx.target_size_bytes;
-    fin["criteria"] = {{"size", size_ok}, {"retention", r.passed_retention}};
+    fin["package_bytes"] = package_bytes;
+    fin["criteria"] = {{"size", size_passes()}, {"retention", r.passed_retention}};
     j["final"] = fin;
     j["criteria"] = {{"target_size_bytes", ctx.target_size_bytes}, {"min_retention", ctx.min_retention}};
     j["calibration"] = {{"data", ctx.calibration_data}, {"samples", ctx.calibration_samples}};
@@ -68,59 +69,55 @@ ordered_json progressive_report_json(const ProgressiveResult& r, const ReportCon
     return j;
 }
 
-std::string progressive_report_markdown(const ordered_json& j) {
+std::string ProgressiveReport::markdown() const {
+    const ProgressiveResult& r = result;
     std::string md;
-    md += fmt::format("# vlmq progressive quantization report: {}\n\n", j["model"].get<std::string>());
-    const auto& b = j["baseline"];
+    md += fmt::format("# vlmq progressive quantization report: {}\n\n", context.model);
     md += fmt::format("Validation metric: **{}** on {} samples. Baseline (unquantized): accuracy {:.4f}, "
                       "{:.1f} MB of tensors.\n\n",
-                      j["metric"].get<std::string>(), b["samples"].get<int64_t>(), b["accuracy"].get<double>(),
-                      b["size_bytes"].get<double>() / 1e6);
+                      quant::metric_name(r.metric), r.baseline.metrics.samples, r.baseline.metrics.accuracy,
+                      double(context.source_bytes) / 1e6);
     md += "| # | component | format | algorithm | size (MB) | accuracy | retention | KLD | top-1 | decision |\n";
     md += "|---|---|---|---|---|---|---|---|---|---|\n";
     int i = 0;
-    for (const auto& s : j["steps"]) {
-        std::string decision = s["decision"].get<std::string>() + (s["accepted"].get<bool>() ? " ✔" : " ✘");
-        if (s.contains("units")) decision += fmt::format(" ({} units)", s["units"].size());
-        md += fmt::format("| {} | {} | {} | {} | {:.1f} | {:.4f} | {:.3f} | {:.4f} | {:.3f} | {} |\n", ++i,
-                          s["component"].get<std::string>(), s["format"].get<std::string>(),
-                          s["algorithm"].get<std::string>(), s["size_bytes"].get<double>() / 1e6,
-                          s["accuracy"].get<double>(), s["retention"].get<double>(), s["kld"].get<double>(),
-                          s["top1"].get<double>(), decision);
+    for (const auto& s : r.steps) {
+        std::string decision = decision_name(s.decision) + (s.accepted ? " ✔" : " ✘");
+        if (!s.units.empty()) decision += fmt::format(" ({} units)", s.units.size());
+        md += fmt::format("| {} | {} | {} | {} | {:.1f} | {:.4f} | {:.3f} | {:.4f} | {:.3f} | {} |\n", ++i, s.component,
+                          s.format_label(), s.algorithm_label(), double(s.eval.size_bytes) / 1e6,
+                          s.eval.metrics.accuracy, s.retention, s.eval.metrics.kld, s.eval.metrics.top1, decision);
     }
-    const auto& f = j["final"];
     md += fmt::format("\n## Result\n\n- Final package: {:.1f} MB on disk ({:.1f} MB of tensors), accuracy {:.4f}, "
                       "retention {:.3f}, KLD {:.4f}\n",
-                      f["package_bytes"].get<double>() / 1e6, f["size_bytes"].get<double>() / 1e6,
-                      f["accuracy"].get<double>(), f["retention"].get<double>(), f["kld"].get<double>());
-    md += fmt::format("- ADR criterion size < {:.0f} MB: **{}**\n",
-                      j["criteria"]["target_size_bytes"].get<double>() / 1e6,
-                      pass_fail(f["criteria"]["size"].get<bool>()));
-    md += fmt::format("- ADR criterion retention ≥ {:.0f}%: **{}**\n\n",
-                      j["criteria"]["min_retention"].get<double>() * 100, pass_fail(f["criteria"]["retention"].get<bool>()));
-    md += "Final configuration (re-usable with `vlmq quantize --config`):\n\n```json\n" + j["final_config"].dump(2) +
-          "\n```\n";
+                      double(package_bytes) / 1e6, double(r.final_eval.size_bytes) / 1e6,
+                      r.final_eval.metrics.accuracy, r.final_retention, r.final_eval.metrics.kld);
+    md += fmt::format("- ADR criterion size < {:.0f} MB: **{}**\n", double(context.target_size_bytes) / 1e6,
+                      pass_fail(size_passes()));
+    md += fmt::format("- ADR criterion retention ≥ {:.0f}%: **{}**\n\n", context.min_retention * 100,
+                      pass_fail(r.passed_retention));
+    md += "Final configuration (re-usable with `vlmq quantize --config`):\n\n```json\n" +
+          r.final_config.to_json().dump(2) + "\n```\n";
     return md;
 }
 
-std::string progressive_report_svg(const ordered_json& j) {
+std::string ProgressiveReport::svg() const {
+    const ProgressiveResult& r = result;
     const double W = 760, H = 440, L = 70, R = 20, T = 40, B = 60;
     std::vector<std::tuple<double, double, std::string, bool>> pts;
-    double max_size = j["baseline"]["size_bytes"].get<double>() / 1e6;
-    double min_acc = j["baseline"]["accuracy"].get<double>(), max_acc = min_acc;
-    for (const auto& s : j["steps"]) {
-        const double x = s["size_bytes"].get<double>() / 1e6, y = s["accuracy"].get<double>();
-        pts.emplace_back(x, y, s["component"].get<std::string>() + " " + s["format"].get<std::string>(),
-                         s["accepted"].get<bool>());
+    double max_size = double(context.source_bytes) / 1e6;
+    double min_acc = r.baseline.metrics.accuracy, max_acc = min_acc;
+    for (const auto& s : r.steps) {
+        const double x = double(s.eval.size_bytes) / 1e6, y = s.eval.metrics.accuracy;
+        pts.emplace_back(x, y, s.component + " " + s.format_label(), s.accepted);
         max_size = std::max(max_size, x);
         min_acc = std::min(min_acc, y);
         max_acc = std::max(max_acc, y);
     }
-    const double target = j["criteria"]["target_size_bytes"].get<double>() / 1e6;
+    const double target = double(context.target_size_bytes) / 1e6;
     // The size target is drawn when it falls near the data; far above it would squash every point to the axis.
     const bool target_on_scale = target <= max_size * 2.0;
     max_size = (target_on_scale ? std::max(max_size, target) : max_size) * 1.08;
-    const double budget = j["baseline"]["accuracy"].get<double>() * j["criteria"]["min_retention"].get<double>();
+    const double budget = r.baseline.metrics.accuracy * context.min_retention;
     min_acc = std::min(min_acc, budget);
     const double pad = std::max(0.02, (max_acc - min_acc) * 0.1);
     const double y0 = std::max(0.0, min_acc - pad), y1 = max_acc + pad;
@@ -130,7 +127,7 @@ std::string progressive_report_svg(const ordered_json& j) {
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{}\" font-family=\"sans-serif\" "
         "font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         "<text x=\"{}\" y=\"22\" font-size=\"14\">{}: size vs {} at each progressive step</text>\n",
-        W, H, L, j["model"].get<std::string>(), j["metric"].get<std::string>());
+        W, H, L, context.model, quant::metric_name(r.metric));
     svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, H - B, W - R, H - B);
     svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"black\"/>\n", L, T, L, H - B);
     for (int t = 0; t <= 5; ++t) {
@@ -141,8 +138,8 @@ std::string progressive_report_svg(const ordered_json& j) {
     svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">package tensor size (MB)</text>\n",
                        (L + W - R) / 2, H - 18);
     svg += fmt::format("<text x=\"16\" y=\"{}\" transform=\"rotate(-90 16 {})\" text-anchor=\"middle\">{}</text>\n",
-                       (T + H - B) / 2, (T + H - B) / 2, j["metric"].get<std::string>());
-    const double base = j["baseline"]["accuracy"].get<double>();
+                       (T + H - B) / 2, (T + H - B) / 2, quant::metric_name(r.metric));
+    const double base = r.baseline.metrics.accuracy;
     svg += fmt::format("<line x1=\"{}\" y1=\"{:.1f}\" x2=\"{}\" y2=\"{:.1f}\" stroke=\"#2a7\" stroke-dasharray=\"6 3\"/>"
                        "<text x=\"{}\" y=\"{:.1f}\" fill=\"#2a7\">baseline {:.3f}</text>\n",
                        L, Y(base), W - R, Y(base), L + 6, Y(base) - 4, base);
@@ -158,7 +155,7 @@ std::string progressive_report_svg(const ordered_json& j) {
         svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#888\" text-anchor=\"end\">size target {:.0f} MB "
                            "(off scale: every candidate is below it)</text>\n",
                            W - R, T + 12, target);
-    const double base_size = j["baseline"]["size_bytes"].get<double>() / 1e6;
+    const double base_size = double(context.source_bytes) / 1e6;
     svg += fmt::format("<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"9\" height=\"9\" fill=\"#2a7\"><title>baseline "
                        "(unquantized)</title></rect>\n",
                        X(base_size) - 4.5, Y(base) - 4.5);
@@ -177,10 +174,10 @@ std::string progressive_report_svg(const ordered_json& j) {
     return svg;
 }
 
-void write_progressive_report(const std::filesystem::path& dir, const ordered_json& report) {
-    write_file_atomic(dir / "report.json", json_dump(report));
-    write_file_atomic(dir / "report.md", progressive_report_markdown(report));
-    write_file_atomic(dir / "report.svg", progressive_report_svg(report));
+void write_progressive_report(const std::filesystem::path& dir, const ProgressiveReport& report) {
+    write_file_atomic(dir / "report.json", json_dump(report.to_json()));
+    write_file_atomic(dir / "report.md", report.markdown());
+    write_file_atomic(dir / "report.svg", report.svg());
 }
 
-}  // namespace vlmq::eval
+}  // namespace vlmq::pipeline
