@@ -48,8 +48,8 @@ TEST(QuantizePackage, AdrConfigOnTinyModel) {
             EXPECT_LT(c.worst_rel_error, 0.01);
             EXPECT_GT(c.worst_rel_error, 0.0);
         } else {
-            EXPECT_LT(c.mean_rel_error, 0.15);
-            EXPECT_GT(c.mean_rel_error, 0.03);  // int4 really happened
+            EXPECT_LT(c.mean_rel_error(), 0.15);
+            EXPECT_GT(c.mean_rel_error(), 0.03);  // int4 really happened
         }
     }
     // The package is the sum of its parts, and the manifest agrees with the safetensors on disk.

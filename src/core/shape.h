@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace vlmq {
@@ -12,6 +13,12 @@ inline int64_t numel(std::span<const int64_t> shape) {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     return n;
+}
+
+// Rows/cols of the matrix view of a tensor: rows = shape[0], cols = product of the rest ({1, 1} for 0-d).
+inline std::pair<int64_t, int64_t> matrix_dims(std::span<const int64_t> shape) {
+    if (shape.empty()) return {1, 1};
+    return {shape[0], numel(shape.subspan(1))};
 }
 
 std::string shape_str(std::span<const int64_t> shape);

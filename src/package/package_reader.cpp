@@ -88,19 +88,14 @@ std::optional<Weight> Package::weight(const std::string& name) const {
     w.name = name;
     w.shape = t.shape;
     w.mat.rows = t.shape.empty() ? 1 : t.shape[0];
-    int64_t numel = 1;
-    for (int64_t d : t.shape) numel *= d;
-    w.mat.cols = w.mat.rows == 0 ? 0 : numel / w.mat.rows;
+    w.mat.cols = w.mat.rows == 0 ? 0 : numel(t.shape) / w.mat.rows;
     const io::SafetensorsFile& f = *files_.at(t.file);
     if (t.keep) {
-        switch (t.source_dtype) {
-            case DType::F32: w.mat.fmt = qformat::Format::f32(); break;
-            case DType::F16: w.mat.fmt = qformat::Format::f16(); break;
-            case DType::BF16: w.mat.fmt = qformat::Format::bf16(); break;
-            default:
-                fail("{}: tensor '{}' has dtype {}, expected a floating-point weight", dir_.string(), name,
-                     dtype_name(t.source_dtype));
-        }
+        const auto fmt = float_format(t.source_dtype);
+        if (!fmt)
+            fail("{}: tensor '{}' has dtype {}, expected a floating-point weight", dir_.string(), name,
+                 dtype_name(t.source_dtype));
+        w.mat.fmt = *fmt;
         w.mat.data = f.data(stored(t, name, t.source_dtype, t.shape)).data();
         return w;
     }

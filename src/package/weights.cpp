@@ -3,8 +3,18 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "package/package_reader.h"
+#include "package/source.h"
 
 namespace vlmq::package {
+
+std::optional<qformat::Format> float_format(DType dtype) {
+    switch (dtype) {
+        case DType::F32: return qformat::Format::f32();
+        case DType::F16: return qformat::Format::f16();
+        case DType::BF16: return qformat::Format::bf16();
+        default: return std::nullopt;
+    }
+}
 
 Weight WeightSource::get(const std::string& name, const std::vector<int64_t>& shape) const {
     auto w = find(name);
@@ -37,14 +47,11 @@ public:
         Weight w;
         w.name = name;
         w.shape = t.shape;
-        switch (t.dtype) {
-            case DType::F32: w.mat.fmt = qformat::Format::f32(); break;
-            case DType::F16: w.mat.fmt = qformat::Format::f16(); break;
-            case DType::BF16: w.mat.fmt = qformat::Format::bf16(); break;
-            default:
-                fail("{}: tensor '{}' has dtype {}, expected a floating-point weight", dir().string(), name,
-                     dtype_name(t.dtype));
-        }
+        const auto fmt = float_format(t.dtype);
+        if (!fmt)
+            fail("{}: tensor '{}' has dtype {}, expected a floating-point weight", dir().string(), name,
+                 dtype_name(t.dtype));
+        w.mat.fmt = *fmt;
         w.mat.rows = t.shape.empty() ? 1 : t.shape[0];
         w.mat.cols = w.mat.rows == 0 ? 0 : t.numel() / w.mat.rows;
         w.mat.data = ref->bytes().data();
@@ -58,7 +65,7 @@ private:
 }  // namespace
 
 std::unique_ptr<WeightSource> open_weights(const std::filesystem::path& path) {
-    if (std::filesystem::exists(path / "manifest.json")) return open_package_weights(path);
+    if (source_kind(path) == SourceKind::Package) return open_package_weights(path);
     return std::make_unique<CheckpointWeights>(path);
 }
 

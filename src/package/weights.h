@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.h"
 #include "core/json_util.h"
 #include "core/shape.h"
 #include "qformat/qmatrix.h"
@@ -20,6 +21,9 @@ struct Weight {
 
     int64_t numel() const { return mat.rows * mat.cols; }
 };
+
+// The storage format of a float dtype (F32/F16/BF16); none for integer dtypes. The one dtype -> format mapping.
+std::optional<qformat::Format> float_format(DType dtype);
 
 class WeightSource {
 public:

@@ -13,6 +13,7 @@
 #include "eval/prepared.h"
 #include "io/checkpoint.h"
 #include "model/fastvlm.h"
+#include "package/writer.h"
 #include "pipeline/calibrate.h"
 #include "pipeline/package_evaluator.h"
 #include "pipeline/size_budget.h"
@@ -116,12 +117,6 @@ quant::QuantizeOptions package_options(const QuantizeRequest& req, const calib::
     return qo;
 }
 
-uint64_t directory_bytes(const fs::path& dir) {
-    uint64_t bytes = 0;
-    for (const auto& f : fs::directory_iterator(dir)) bytes += f.file_size();
-    return bytes;
-}
-
 // Without validation data: the config (fitted to the size budget when asked) straight into the package.
 QuantizeOutcome quantize_plain(const QuantizeRequest& req, const io::Checkpoint& ckpt, const Calibration& cal,
                                const Compute& c) {
@@ -192,7 +187,7 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     // The report files count towards the package size they state.
     report.package_bytes = out.package.package_bytes;
     write_progressive_report(staging, report);
-    report.package_bytes = directory_bytes(staging);
+    report.package_bytes = package::directory_bytes(staging);
     write_progressive_report(staging, report);
     {
         StagingDir final_dir(req.out);

@@ -18,7 +18,7 @@ ordered_json components_json(const std::vector<ComponentReport>& components) {
         j["bytes_before"] = c.bytes_before;
         j["bytes_after"] = c.bytes_after;
         j["bits_per_weight"] = c.bits_per_weight();
-        j["mean_rel_error"] = c.mean_rel_error;
+        j["mean_rel_error"] = c.mean_rel_error();
         j["worst_rel_error"] = c.worst_rel_error;
         j["worst_tensor"] = c.worst_tensor;
         out[c.name] = j;

@@ -7,13 +7,6 @@
 
 namespace vlmq::quant {
 
-std::pair<int64_t, int64_t> matrix_dims(const std::vector<int64_t>& shape) {
-    if (shape.empty()) return {1, 1};
-    int64_t cols = 1;
-    for (size_t i = 1; i < shape.size(); ++i) cols *= shape[i];
-    return {shape[0], cols};
-}
-
 std::string PlanEntry::why() const {
     std::string text;
     switch (reason) {

@@ -46,7 +46,4 @@ struct Plan {
 // Fails for a tensor no rule claims.
 Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& arch, const QuantConfig& config);
 
-// Rows/cols of the matrix view of a tensor: rows = shape[0], cols = product of the rest.
-std::pair<int64_t, int64_t> matrix_dims(const std::vector<int64_t>& shape);
-
 }  // namespace vlmq::quant

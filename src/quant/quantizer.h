@@ -10,6 +10,7 @@
 
 #include "calib/calib_stats.h"
 #include "io/checkpoint.h"
+#include "package/component_summary.h"
 #include "core/compute.h"
 #include "quant/plan.h"
 #include "quant/quant_config.h"
@@ -25,15 +26,7 @@ struct TensorReport {
     double sqnr_db = INFINITY;   // 10 log10(||w||^2 / ||w - w_hat||^2)
 };
 
-struct ComponentReport {
-    std::string name;
-    int64_t tensors = 0, params = 0, quantized_params = 0;
-    int64_t bytes_before = 0, bytes_after = 0;
-    double bits_per_weight() const { return params ? double(bytes_after) * 8.0 / double(params) : 0.0; }
-    double mean_rel_error = 0.0;  // parameter-weighted over quantized tensors
-    double worst_rel_error = 0.0;
-    std::string worst_tensor;
-};
+using ComponentReport = package::ComponentSummary;
 
 struct QuantizeReport {
     Plan plan;

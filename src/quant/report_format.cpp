@@ -24,7 +24,7 @@ std::string format_report(const QuantizeReport& r, int tensor_rows) {
     for (const auto& c : r.components)
         s += fmt::format("{:<16} {:>7} {:>10} {:>12} {:>11} {:>7.2f} {:>10.4f} {:>10.4f}\n", c.name, c.tensors,
                          format_params(double(c.params)), format_mb(double(c.bytes_before)),
-                         format_mb(double(c.bytes_after)), c.bits_per_weight(), c.mean_rel_error, c.worst_rel_error);
+                         format_mb(double(c.bytes_after)), c.bits_per_weight(), c.mean_rel_error(), c.worst_rel_error);
     s += fmt::format("{:<16} {:>7} {:>10} {:>12} {:>11} {:>7.2f}\n", "total", r.tensors.size(),
                      format_params(double(r.params)), format_mb(double(r.bytes_before)), format_mb(double(r.bytes_after)),
                      r.params ? double(r.bytes_after) * 8.0 / double(r.params) : 0.0);

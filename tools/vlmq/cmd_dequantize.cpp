@@ -6,7 +6,9 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/half.h"
+#include "package/package_format.h"
 #include "package/package_reader.h"
+#include "package/source.h"
 #include "qformat/dequant.h"
 
 namespace vlmq::cli {
@@ -17,6 +19,8 @@ namespace {
 
 // Writes the package back as a plain Hugging Face checkpoint in `dtype` (bf16 or f32).
 void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtype, const Compute& c) {
+    if (package::source_kind(pkg_dir) != package::SourceKind::Package)
+        fail("{}: not a .vlmq package (no {})", pkg_dir.string(), package::kManifestName);
     const package::Package pkg(pkg_dir);
     std::vector<io::TensorDecl> decls;
     for (const auto& [name, t] : pkg.tensors())
@@ -42,7 +46,7 @@ void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtyp
     w.finish();
     for (const auto& e : fs::directory_iterator(pkg_dir)) {
         const std::string n = e.path().filename().string();
-        if (e.is_regular_file() && e.path().extension() == ".json" && n != "manifest.json") fs::copy_file(e.path(), stage.path() / n);
+        if (e.is_regular_file() && e.path().extension() == ".json" && n != package::kManifestName) fs::copy_file(e.path(), stage.path() / n);
     }
     stage.commit();
 }

@@ -8,7 +8,9 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "arch/arch_table.h"
-#include "package/package_format.h"
+#include "package/component_summary.h"
+#include "package/source.h"
+#include "package/writer.h"
 #include "package/package_reader.h"
 #include "quant/plan.h"
 #include "quant/report_format.h"
@@ -20,16 +22,22 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Row {
-    int64_t tensors = 0, params = 0, bytes = 0, quantized = 0;
-    double err_weighted = 0.0, worst = 0.0;
+    package::ComponentSummary summary;
     std::set<std::string> kinds;  // dtypes or formats
 };
 
-uint64_t files_bytes(const fs::path& dir) {
-    uint64_t n = 0;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.is_regular_file()) n += e.file_size();
-    return n;
+// Per-component rows of a checkpoint (kinds: dtypes) or a package (kinds: formats, "keep:<dtype>").
+std::map<std::string, Row> component_rows(const package::Source& src) {
+    std::map<std::string, Row> rows;
+    for (auto& c : package::summarize_components(src.components, src.tensors)) rows[c.name].summary = c;
+    for (const auto& t : src.tensors) {
+        const std::string dtype(dtype_name(t.source_dtype));
+        if (src.kind == package::SourceKind::Checkpoint)
+            rows[t.component].kinds.insert(dtype);
+        else
+            rows[t.component].kinds.insert(t.keep ? "keep:" + dtype : t.format.name());
+    }
+    return rows;
 }
 
 std::string join(const std::set<std::string>& s) {
@@ -42,34 +50,35 @@ void print_rows(const std::vector<std::string>& order, std::map<std::string, Row
                 ordered_json& j) {
     int64_t total_params = 0, total_bytes = 0, total_tensors = 0;
     for (const auto& c : order) {
-        total_params += rows[c].params;
-        total_bytes += rows[c].bytes;
-        total_tensors += rows[c].tensors;
+        total_params += rows[c].summary.params;
+        total_bytes += rows[c].summary.bytes_after;
+        total_tensors += rows[c].summary.tensors;
     }
     ordered_json comps = ordered_json::object();
     if (!as_json)
         fmt::print("{:<16} {:>7} {:>10} {:>7} {:>11} {:>7} {}\n", "component", "tensors", "params", "share",
                    "bytes (MB)", "bits/w", package ? "formats (mean/worst rel err)" : "dtypes");
     for (const auto& c : order) {
-        const Row& r = rows[c];
+        const package::ComponentSummary& r = rows[c].summary;
         const double share = total_params ? 100.0 * double(r.params) / double(total_params) : 0.0;
-        const double bpw = r.params ? double(r.bytes) * 8.0 / double(r.params) : 0.0;
-        const double mean_err = r.quantized ? r.err_weighted / double(r.quantized) : 0.0;
+        const double bpw = r.bits_per_weight();
+        const double mean_err = r.mean_rel_error();
         ordered_json cj = {{"tensors", r.tensors}, {"params", r.params}, {"param_share", share},
-                           {"bytes", r.bytes},     {"bits_per_weight", bpw}};
+                           {"bytes", r.bytes_after}, {"bits_per_weight", bpw}};
         if (package) {
-            cj["formats"] = r.kinds;
+            cj["formats"] = rows[c].kinds;
             cj["mean_rel_error"] = mean_err;
-            cj["worst_rel_error"] = r.worst;
+            cj["worst_rel_error"] = r.worst_rel_error;
         } else {
-            cj["dtypes"] = r.kinds;
+            cj["dtypes"] = rows[c].kinds;
         }
         comps[c] = cj;
         if (!as_json)
             fmt::print("{:<16} {:>7} {:>10} {:>6.1f}% {:>11} {:>7.2f} {}{}\n", c, r.tensors,
-                       quant::format_params(double(r.params)), share, quant::format_mb(double(r.bytes)), bpw,
-                       join(r.kinds),
-                       package && r.quantized ? fmt::format(" ({:.4f}/{:.4f})", mean_err, r.worst) : std::string());
+                       quant::format_params(double(r.params)), share, quant::format_mb(double(r.bytes_after)), bpw,
+                       join(rows[c].kinds),
+                       package && r.quantized_params ? fmt::format(" ({:.4f}/{:.4f})", mean_err, r.worst_rel_error)
+                                                     : std::string());
     }
     if (!as_json)
         fmt::print("{:<16} {:>7} {:>10} {:>7} {:>11} {:>7.2f}\n", "total", total_tensors,
@@ -79,28 +88,17 @@ void print_rows(const std::vector<std::string>& order, std::map<std::string, Row
     j["totals"] = {{"tensors", total_tensors}, {"params", total_params}, {"tensor_bytes", total_bytes}};
 }
 
-void inspect_checkpoint(const fs::path& dir, bool as_json) {
-    const io::Checkpoint ckpt(dir);
-    const auto arch = arch::arch_table_for_config(ckpt.config(), (dir / "config.json").string());
-    const arch::ArchMatcher matcher(arch);
-    std::map<std::string, Row> rows;
-    for (const auto& name : ckpt.names()) {
-        const io::TensorInfo& t = *ckpt.at(name).info;
-        auto comp = matcher.component_of(name);
-        if (!comp) fail("{}: tensor '{}' is not claimed by any rule of the '{}' table", dir.string(), name, arch.name);
-        Row& r = rows[*comp];
-        r.tensors += 1;
-        if (dtype_is_float(t.dtype)) r.params += t.numel();
-        r.bytes += int64_t(t.nbytes());
-        r.kinds.insert(std::string(dtype_name(t.dtype)));
-    }
+void inspect_checkpoint(const package::Source& src, bool as_json) {
+    const fs::path& dir = src.dir;
+    std::map<std::string, Row> rows = component_rows(src);
     ordered_json j;
     j["path"] = dir.string();
     j["kind"] = "checkpoint";
-    j["architecture"] = arch.name;
-    if (!as_json) fmt::print("{}: {} checkpoint, {} file(s)\n", dir.string(), arch.name, ckpt.files().size());
-    print_rows(arch.components, rows, false, as_json, j);
-    const uint64_t on_disk = files_bytes(dir);
+    j["architecture"] = src.architecture;
+    if (!as_json)
+        fmt::print("{}: {} checkpoint, {} file(s)\n", dir.string(), src.architecture, src.checkpoint->files().size());
+    print_rows(src.components, rows, false, as_json, j);
+    const uint64_t on_disk = package::directory_bytes(dir);
     j["files_bytes"] = on_disk;
     if (as_json)
         fmt::print("{}", json_dump(j));
@@ -108,37 +106,23 @@ void inspect_checkpoint(const fs::path& dir, bool as_json) {
         fmt::print("files on disk: {} bytes ({} MB)\n", on_disk, quant::format_mb(double(on_disk)));
 }
 
-void inspect_package(const fs::path& dir, bool as_json) {
-    const package::Package pkg(dir);
-    const auto arch = arch::arch_table_for_config(pkg.config(), (dir / "config.json").string());
-    std::map<std::string, Row> rows;
+void inspect_package(const package::Source& src, bool as_json) {
+    const fs::path& dir = src.dir;
+    const package::Package& pkg = *src.package;
+    std::map<std::string, Row> rows = component_rows(src);
     int64_t stored = 0;
-    for (const auto& [name, t] : pkg.tensors()) {
-        Row& r = rows[t.component];
-        r.tensors += 1;
-        int64_t n = 1;
-        for (int64_t d : t.shape) n *= d;
-        if (dtype_is_float(t.source_dtype)) r.params += n;
-        r.bytes += t.bytes;
-        stored += t.bytes;
-        r.kinds.insert(t.keep ? std::string("keep:") + std::string(dtype_name(t.source_dtype)) : t.format.name());
-        if (!t.keep) {
-            r.quantized += n;
-            r.err_weighted += t.rel_error * double(n);
-            r.worst = std::max(r.worst, t.rel_error);
-        }
-    }
+    for (const auto& t : src.tensors) stored += t.bytes;
     ordered_json j;
     j["path"] = dir.string();
     j["kind"] = "package";
     j["source"] = pkg.manifest().value("source", json::object());
     if (!as_json)
-        fmt::print("{}: vlmq package of {} (source {})\n", dir.string(), arch.name,
+        fmt::print("{}: vlmq package of {} (source {})\n", dir.string(), src.architecture,
                    pkg.manifest().value("source", json::object()).value("hash", "?"));
-    print_rows(arch.components, rows, true, as_json, j);
+    print_rows(src.components, rows, true, as_json, j);
     uint64_t shard_bytes = 0;
     for (const auto& f : pkg.manifest()["files"]) shard_bytes += fs::file_size(dir / f.get<std::string>());
-    const uint64_t on_disk = files_bytes(dir);
+    const uint64_t on_disk = package::directory_bytes(dir);
     j["safetensors_bytes"] = shard_bytes;
     j["files_bytes"] = on_disk;
     if (pkg.manifest().contains("validation")) j["validation"] = pkg.manifest()["validation"];
@@ -165,11 +149,11 @@ void add_inspect_command(CLI::App& app, GlobalOptions&) {
     cmd->add_option("path", opt->path, "Checkpoint directory or .vlmq package")->required();
     cmd->add_flag("--json", opt->json, "Machine-readable JSON");
     cmd->callback([opt] {
-        const fs::path p(opt->path);
-        if (fs::exists(p / package::kManifestName))
-            inspect_package(p, opt->json);
+        const package::Source src = package::open_source(opt->path);
+        if (src.kind == package::SourceKind::Package)
+            inspect_package(src, opt->json);
         else
-            inspect_checkpoint(p, opt->json);
+            inspect_checkpoint(src, opt->json);
     });
 }
 

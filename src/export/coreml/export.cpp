@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "export/coreml/mil_proto.h"
 #include "export/coreml/mlpackage.h"
+#include "package/source.h"
 
 namespace vlmq::exporters::coreml {
 
@@ -47,7 +48,7 @@ ExportReport export_coreml(const ExportOptions& opt) {
     po.target = opt.target;
     po.float_storage = opt.float_storage;
     po.metadata = {{"vlmq.version", VLMQ_VERSION},
-                   {"vlmq.source", fs::exists(opt.model / "manifest.json") ? "vlmq-package" : "checkpoint"},
+                   {"vlmq.source", package::source_kind_name(package::source_kind(opt.model))},
                    {"vlmq.compute_precision", "fp32"},
                    {"vlmq.deployment_target", target_info(opt.target).name},
                    {"vlmq.float_weights", opt.float_storage == FloatStorage::F16 ? "fp16" : "fp32"}};

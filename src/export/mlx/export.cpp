@@ -12,7 +12,7 @@
 #include "export/mlx/affine.h"
 #include "export/mlx/convert.h"
 #include "export/mlx/mlx_config.h"
-#include "export/mlx/source.h"
+#include "package/source.h"
 #include "io/safetensors.h"
 
 namespace vlmq::exporters::mlx {
@@ -27,7 +27,7 @@ constexpr const char* kSideFiles[] = {"generation_config.json", "tokenizer.json"
                                       "merges.txt",              "preprocessor_config.json", "processor_config.json",
                                       "chat_template.json",      "chat_template.jinja"};
 
-void check_parts(const ExportSource& src, const ExportPlan& plan, Target target) {
+void check_parts(const package::Source& src, const ExportPlan& plan, Target target) {
     if (target == Target::MlxVlm &&
         std::none_of(src.tensors.begin(), src.tensors.end(), [](const SourceTensor& t) { return is_vision_tensor(t.name); }))
         fail("{}: has no vision tower (no model.vision_tower.* tensors); use --only-llm to export the projector and "
@@ -116,7 +116,7 @@ ExportReport export_mlx(const fs::path& source, const fs::path& out, const Expor
         fail("--group-size {}: MLX affine quantization supports group sizes 32, 64 and 128", o.group_size);
     if (o.float_dtype != DType::F16 && o.float_dtype != DType::BF16)
         fail("float dtype {}: MLX exports store float tensors as F16 or BF16", dtype_name(o.float_dtype));
-    ExportSource src = open_export_source(source);
+    package::Source src = package::open_source(source);
     std::error_code ec;
     if (fs::exists(out) && fs::equivalent(source, out, ec))
         fail("{}: the output directory must differ from the source", out.string());

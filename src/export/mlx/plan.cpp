@@ -110,16 +110,16 @@ ExportPlan make_export_plan(const std::vector<SourceTensor>& tensors, const Plan
             plan.entries.push_back(std::move(e));
             continue;
         }
-        if (!s.keep && !s.format.is_int() && !dtype_is_float(s.dtype))
-            fail("tensor '{}': dtype {} cannot be exported to MLX", s.name, dtype_name(s.dtype));
-        if (s.keep && !dtype_is_float(s.dtype))
-            fail("tensor '{}': dtype {} cannot be exported to MLX", s.name, dtype_name(s.dtype));
+        if (!s.keep && !s.format.is_int() && !dtype_is_float(s.source_dtype))
+            fail("tensor '{}': dtype {} cannot be exported to MLX", s.name, dtype_name(s.source_dtype));
+        if (s.keep && !dtype_is_float(s.source_dtype))
+            fail("tensor '{}': dtype {} cannot be exported to MLX", s.name, dtype_name(s.source_dtype));
         e.shape = mlx_shape_for(*e.target, s.shape);
         if (!s.keep && s.format.is_int()) {
             plan_int(e, o);
         } else {
             e.action = Action::Float;
-            e.reason = s.keep ? fmt::format("kept {}", dtype_name(s.dtype)) : s.format.name();
+            e.reason = s.keep ? fmt::format("kept {}", dtype_name(s.source_dtype)) : s.format.name();
         }
         if (e.action == Action::Passthrough || e.action == Action::Requantize) {
             auto& u = usage[{e.group_size, e.bits}];

@@ -8,18 +8,13 @@
 
 #include "core/dtype.h"
 #include "export/mlx/names.h"
+#include "package/source.h"
 #include "qformat/format.h"
 
 namespace vlmq::exporters::mlx {
 
 // One tensor of the source (checkpoint or .vlmq package).
-struct SourceTensor {
-    std::string name, component;
-    std::vector<int64_t> shape;
-    DType dtype = DType::BF16;  // the checkpoint dtype (packages: the manifest's source_dtype)
-    bool keep = false;          // packages: stored exactly as in the checkpoint
-    qformat::Format format;     // how it is stored now (checkpoints: the float format of `dtype`)
-};
+using SourceTensor = package::SourceTensor;  // checkpoints: keep, in the float format of the source dtype
 
 enum class Action {
     Passthrough,  // vlmq codes re-encoded as MLX affine, bit-exact (groups split / codes widened as needed)

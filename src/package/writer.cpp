@@ -1,0 +1,85 @@
+#include "package/writer.h"
+
+#include <fmt/format.h>
+
+#include "core/shape.h"
+#include "package/package_format.h"
+#include "qformat/qmatrix.h"
+
+namespace vlmq::package {
+
+namespace fs = std::filesystem;
+
+std::vector<io::TensorDecl> stored_decls(const TensorSpec& t) {
+    const std::string& name = t.source.name;
+    if (!t.format) return {t.source};
+    const qformat::Format& f = *t.format;
+    switch (f.encoding) {
+        case qformat::Encoding::F32: return {{name, DType::F32, t.source.shape}};
+        case qformat::Encoding::F16: return {{name, DType::F16, t.source.shape}};
+        case qformat::Encoding::BF16: return {{name, DType::BF16, t.source.shape}};
+        case qformat::Encoding::Int: break;
+    }
+    const auto [rows, cols] = matrix_dims(t.source.shape);
+    const qformat::Layout l = qformat::layout_of(f, rows, cols);
+    std::vector<io::TensorDecl> out{{name, DType::U8, {rows, l.row_bytes}},
+                                    {scales_name(name), DType::F16, {rows, l.groups_per_row}}};
+    if (!f.symmetric) out.push_back({biases_name(name), DType::F16, {rows, l.groups_per_row}});
+    return out;
+}
+
+int64_t stored_bytes(const TensorSpec& t) {
+    if (!t.format) return numel(t.source.shape) * int64_t(dtype_size(t.source.dtype));
+    const auto [rows, cols] = matrix_dims(t.source.shape);
+    return qformat::stored_bytes(*t.format, rows, cols);
+}
+
+PackageWriter::PackageWriter(const fs::path& out, std::vector<TensorSpec> tensors, uint64_t max_shard_bytes)
+    : tensors_(std::move(tensors)), shards_(1), stage_(out) {
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < tensors_.size(); ++i) {
+        const uint64_t b = uint64_t(stored_bytes(tensors_[i]));
+        if (bytes > 0 && bytes + b > max_shard_bytes) {
+            shards_.emplace_back();
+            bytes = 0;
+        }
+        shards_.back().push_back(i);
+        bytes += b;
+    }
+}
+
+std::string PackageWriter::shard_file(size_t s) const {
+    return shards_.size() == 1 ? std::string("model.safetensors")
+                               : fmt::format("model-{:05}-of-{:05}.safetensors", s + 1, shards_.size());
+}
+
+std::vector<std::string> PackageWriter::shard_files() const {
+    std::vector<std::string> files;
+    for (size_t s = 0; s < shards_.size(); ++s) files.push_back(shard_file(s));
+    return files;
+}
+
+io::SafetensorsWriter PackageWriter::open_shard(size_t s) const {
+    std::vector<io::TensorDecl> decls;
+    for (size_t i : shards_[s])
+        for (auto& d : stored_decls(tensors_[i])) decls.push_back(std::move(d));
+    return io::SafetensorsWriter(stage_.path() / shard_file(s), decls, {{"format", "vlmq"}});
+}
+
+void PackageWriter::copy_side_file(const fs::path& file) const { fs::copy_file(file, stage_.path() / file.filename()); }
+
+uint64_t PackageWriter::commit(const ordered_json& manifest) {
+    write_file_atomic(stage_.path() / kManifestName, json_dump(manifest));
+    const uint64_t bytes = directory_bytes(stage_.path());
+    stage_.commit();
+    return bytes;
+}
+
+uint64_t directory_bytes(const fs::path& dir) {
+    uint64_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_regular_file()) n += e.file_size();
+    return n;
+}
+
+}  // namespace vlmq::package
