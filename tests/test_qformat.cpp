@@ -164,12 +164,15 @@ TEST(Dequant, Avx2MatchesReferenceBitForBit) {
             dequantize_rows({}, q.view(), 0, rows, fast.data());
             ASSERT_EQ(0, std::memcmp(ref.data(), fast.data(), ref.size() * 4)) << ff.name() << " cols " << cols;
             // K-slices, as the GEMM packers request them.
-            for (auto [k0, k1] : {std::pair<int64_t, int64_t>{0, cols}, {8, cols}, {1, cols - 1}, {cols / 2, cols}}) {
-                std::vector<float> part(static_cast<size_t>(k1 - k0));
-                dequantize_row_range(q.view(), 2, k0, k1, part.data(), true);
-                ASSERT_EQ(0, std::memcmp(part.data(), ref.data() + 2 * cols + k0, part.size() * 4))
-                    << ff.name() << " cols " << cols << " [" << k0 << "," << k1 << ")";
-            }
+            for (auto [k0, k1] : {std::pair<int64_t, int64_t>{0, cols}, {8, cols}, {1, cols - 1}, {cols / 2, cols}})
+                for (bool scalar : {true, false}) {
+                    std::vector<float> part(static_cast<size_t>(k1 - k0));
+                    Compute c;
+                    c.reference = scalar;
+                    dequantize_row_range(c, q.view(), 2, k0, k1, part.data());
+                    ASSERT_EQ(0, std::memcmp(part.data(), ref.data() + 2 * cols + k0, part.size() * 4))
+                        << ff.name() << " cols " << cols << " [" << k0 << "," << k1 << ") scalar " << scalar;
+                }
         }
 }
 
