@@ -44,7 +44,7 @@ class VisionGolden : public ::testing::TestWithParam<int> {};
 
 TEST_P(VisionGolden, EveryTapMatchesReference) {
     const auto golden = test::tiny_golden_dir() / ("sample_" + std::to_string(GetParam()) + ".safetensors");
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const VisionTower tower(*ws);
     ASSERT_EQ(tower.config().image_size, 256);
 
@@ -83,7 +83,7 @@ INSTANTIATE_TEST_SUITE_P(Samples, VisionGolden, ::testing::Values(0, 1, 2));
 
 TEST(VisionTower, ScalarKernelsAgreeAndThreadCountDoesNotChangeResults) {
     const auto golden = test::tiny_golden_dir() / "sample_1.safetensors";
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const VisionTower tower(*ws);
     const auto pixels = test::read_f32(golden, "pixel_values");
     Compute one;
@@ -101,7 +101,7 @@ TEST(VisionTower, ScalarKernelsAgreeAndThreadCountDoesNotChangeResults) {
 }
 
 TEST(VisionTower, ObservesEveryMatrixInput) {
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const VisionTower tower(*ws);
     const auto pixels = test::read_f32(test::tiny_golden_dir() / "sample_0.safetensors", "pixel_values");
     std::map<std::string, std::pair<int64_t, int64_t>> seen;  // name -> (M, K)
@@ -174,7 +174,7 @@ TEST(VisionConfig, FastViTHDTensorTableMatchesDocumentedCounts) {
 }
 
 TEST(VisionConfig, TinyTensorTableMatchesCheckpoint) {
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const auto table = vision_tensors(VisionConfig::from_model_config(ws->config()));
     std::set<std::string> expected;
     for (const auto& t : table) {
@@ -254,7 +254,7 @@ TEST(VisionTower, WronglyShapedTensorIsNamed) {
     for (const auto& [name, shape] : cases) {
         test::TempDir dir;
         write_modified_checkpoint(dir.path(), name, shape);
-        auto ws = open_weights(dir.path());
+        auto ws = package::open_weights(dir.path());
         const std::string err = error_of([&] { VisionTower tower(*ws); });
         EXPECT_NE(err.find("'" + name + "'"), std::string::npos) << err;
         EXPECT_NE(err.find("vision tower"), std::string::npos) << err;
