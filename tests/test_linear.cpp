@@ -12,7 +12,6 @@
 #include "core/cpu_features.h"
 #include "kernels/gemv.h"
 #include "kernels/linear.h"
-#include "kernels/linear_ref.h"
 #include "qformat/dequant.h"
 #include "rounding/rtn.h"
 
@@ -212,8 +211,10 @@ TEST(Linear, Q8TwinsAgree) {
                 const auto x = gaussian(size_t(M * K), uint32_t(K + M));
                 const int64_t group = q.view().layout().group;
                 Q8Acts a, b;
-                quantize_acts_q8(x.data(), M, K, K, group, f.bits == 4, false, a);
-                quantize_acts_q8(x.data(), M, K, K, group, f.bits == 4, true, b);
+                Compute scalar;
+                scalar.reference = true;
+                quantize_acts_q8(scalar, x.data(), M, K, K, group, f.bits == 4, a);
+                quantize_acts_q8({}, x.data(), M, K, K, group, f.bits == 4, b);
                 ASSERT_EQ(a.q, b.q) << name << " K " << K;
                 ASSERT_EQ(a.d, b.d) << name << " K " << K;
                 ASSERT_EQ(a.gsum, b.gsum) << name << " K " << K;
@@ -244,7 +245,9 @@ TEST(Linear, ActQuantKnownValues) {
     for (bool avx2 : {false, true}) {
         if (avx2 && !cpu_has_avx2()) continue;
         Q8Acts a;
-        quantize_acts_q8(x.data(), 1, 32, 32, 32, true, avx2, a);
+        Compute c;
+        c.reference = !avx2;
+        quantize_acts_q8(c, x.data(), 1, 32, 32, 32, true, a);
         EXPECT_EQ(a.d[0], 16.0f / 127.0f);
         EXPECT_EQ(a.q[0], -127);   // x_0 = -16
         EXPECT_EQ(a.q[16], -119);  // x_1 = -15 -> -119.06

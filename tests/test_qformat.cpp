@@ -11,6 +11,7 @@
 #include "qformat/codes.h"
 #include "qformat/dequant.h"
 #include "qformat/format.h"
+#include "qformat/format_traits.h"
 #include "qformat/qmatrix.h"
 
 using namespace vlmq;
@@ -55,6 +56,36 @@ TEST(Format, LayoutSizes) {
     EXPECT_EQ(stored_bytes(Format::f16(), 10, 64), 1280);
     EXPECT_THROW(layout_of(Format::integer(4, 32, true), 1, 48), Error);
     EXPECT_THROW(layout_of(Format::integer(9, 32, true), 1, 64), Error);
+}
+
+TEST(FormatTraits, StoredTensorsAndDtypes) {
+    using Part = StoredTensor::Part;
+    for (const EncodingTraits& t : kEncodingTraits) EXPECT_EQ(&traits_of(t.encoding), &t);
+    EXPECT_EQ(stored_dtype(Format::f32()), DType::F32);
+    EXPECT_EQ(stored_dtype(Format::bf16()), DType::BF16);
+    EXPECT_EQ(stored_dtype(Format::integer(4, 32, true)), DType::U8);
+    EXPECT_EQ(element_bits(Format::f16()), 16);
+    EXPECT_EQ(element_bits(Format::integer(3, 0, false)), 3);
+    EXPECT_EQ(float_format_of(DType::F16), Format::f16());
+    EXPECT_EQ(float_format_of(DType::F32), Format::f32());
+    EXPECT_FALSE(float_format_of(DType::U8).has_value());
+
+    const auto f = stored_tensors(Format::bf16(), 6, 12, {6, 3, 2, 2});
+    ASSERT_EQ(f.size(), 1u);
+    EXPECT_EQ(f[0].part, Part::Elements);
+    EXPECT_EQ(f[0].dtype, DType::BF16);
+    EXPECT_EQ(f[0].shape, (std::vector<int64_t>{6, 3, 2, 2}));
+    const auto q = stored_tensors(Format::integer(4, 32, false), 3, 96, {3, 96});
+    ASSERT_EQ(q.size(), 3u);
+    EXPECT_EQ(q[0].part, Part::Elements);
+    EXPECT_EQ(q[0].dtype, DType::U8);
+    EXPECT_EQ(q[0].shape, (std::vector<int64_t>{3, 48}));
+    EXPECT_EQ(q[1].part, Part::Scales);
+    EXPECT_EQ(q[1].dtype, DType::F16);
+    EXPECT_EQ(q[1].shape, (std::vector<int64_t>{3, 3}));
+    EXPECT_EQ(q[2].part, Part::Biases);
+    EXPECT_EQ(stored_tensors(Format::integer(8, 0, true), 2, 5, {2, 5}).size(), 2u);
+    EXPECT_THROW(stored_tensors(Format::integer(4, 32, true), 1, 48, {1, 48}), Error);
 }
 
 TEST(Format, BitsPerWeight) {
@@ -164,12 +195,15 @@ TEST(Dequant, Avx2MatchesReferenceBitForBit) {
             dequantize_rows({}, q.view(), 0, rows, fast.data());
             ASSERT_EQ(0, std::memcmp(ref.data(), fast.data(), ref.size() * 4)) << ff.name() << " cols " << cols;
             // K-slices, as the GEMM packers request them.
-            for (auto [k0, k1] : {std::pair<int64_t, int64_t>{0, cols}, {8, cols}, {1, cols - 1}, {cols / 2, cols}}) {
-                std::vector<float> part(static_cast<size_t>(k1 - k0));
-                dequantize_row_range(q.view(), 2, k0, k1, part.data(), true);
-                ASSERT_EQ(0, std::memcmp(part.data(), ref.data() + 2 * cols + k0, part.size() * 4))
-                    << ff.name() << " cols " << cols << " [" << k0 << "," << k1 << ")";
-            }
+            for (auto [k0, k1] : {std::pair<int64_t, int64_t>{0, cols}, {8, cols}, {1, cols - 1}, {cols / 2, cols}})
+                for (bool scalar : {true, false}) {
+                    std::vector<float> part(static_cast<size_t>(k1 - k0));
+                    Compute c;
+                    c.reference = scalar;
+                    dequantize_row_range(c, q.view(), 2, k0, k1, part.data());
+                    ASSERT_EQ(0, std::memcmp(part.data(), ref.data() + 2 * cols + k0, part.size() * 4))
+                        << ff.name() << " cols " << cols << " [" << k0 << "," << k1 << ") scalar " << scalar;
+                }
         }
 }
 

@@ -4,10 +4,6 @@
 #include <cmath>
 #include <vector>
 
-#if defined(VLMQ_HAVE_AVX2)
-#include "kernels/act_quant_avx2.h"
-#endif
-
 namespace vlmq::kernels {
 
 int64_t q8_position(int64_t k, int64_t K, bool nibble_order) {
@@ -20,10 +16,9 @@ int64_t q8_position(int64_t k, int64_t K, bool nibble_order) {
     return b * 32 + (j % 2) * 16 + j / 2;
 }
 
+namespace detail {
 
-namespace {
-
-void quantize_row_scalar(const float* xr, int64_t K, bool nibble_order, int8_t* q, float* d, int32_t* sums) {
+void quantize_row_q8_ref(const float* xr, int64_t K, bool nibble_order, int8_t* q, float* d, int32_t* sums) {
     for (int64_t b = 0; b < K / 32; ++b) {
         float amax = 0.0f;
         for (int j = 0; j < 32; ++j) amax = std::fmax(amax, std::fabs(xr[b * 32 + j]));
@@ -40,10 +35,10 @@ void quantize_row_scalar(const float* xr, int64_t K, bool nibble_order, int8_t* 
     }
 }
 
-}  // namespace
+}  // namespace detail
 
-void quantize_acts_q8(const float* x, int64_t M, int64_t K, int64_t ldx, int64_t group, bool nibble_order, bool avx2,
-                      Q8Acts& out) {
+void quantize_acts_q8(const Compute& c, const float* x, int64_t M, int64_t K, int64_t ldx, int64_t group,
+                      bool nibble_order, Q8Acts& out) {
     assert(K % 32 == 0 && group % 32 == 0 && K % group == 0);
     out.M = M;
     out.K = K;
@@ -54,18 +49,14 @@ void quantize_acts_q8(const float* x, int64_t M, int64_t K, int64_t ldx, int64_t
     out.gsum.resize(size_t(M * (K / group)));
     const int64_t nb = K / 32, ng = K / group, per = group / 32;
     std::vector<int32_t> sums(static_cast<size_t>(nb));
+    const KernelTier tier = tier_of(c);
     for (int64_t m = 0; m < M; ++m) {
         const float* xr = x + m * ldx;
+        int8_t* q = out.q.data() + m * K;
         float* d = out.d.data() + m * nb;
-#if defined(VLMQ_HAVE_AVX2)
-        if (avx2) {
-            detail::quantize_row_q8_avx2(xr, K, nibble_order, out.q.data() + m * K, d, sums.data());
-        } else
-#endif
-        {
-            (void)avx2;
-            quantize_row_scalar(xr, K, nibble_order, out.q.data() + m * K, d, sums.data());
-        }
+        by_tier(
+            tier, [&] { detail::quantize_row_q8_ref(xr, K, nibble_order, q, d, sums.data()); },
+            [&] { detail::quantize_row_q8_avx2(xr, K, nibble_order, q, d, sums.data()); });
         for (int64_t g = 0; g < ng; ++g) {
             float s = 0.0f;
             for (int64_t b = g * per; b < (g + 1) * per; ++b) s += d[b] * float(sums[size_t(b)]);

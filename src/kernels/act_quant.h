@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/compute.h"
+
 namespace vlmq::kernels {
 
 struct Q8Acts {
@@ -23,8 +25,16 @@ struct Q8Acts {
 int64_t q8_position(int64_t k, int64_t K, bool nibble_order);
 
 // x: [M, K] with row stride ldx. q = round_half_even(x * (1 / d)), d = max|x| / 127 per block (d = 0 ->
-// q = 0). The AVX2 twin (avx2 = true, only when cpu_has_avx2()) gives identical bytes and scales.
-void quantize_acts_q8(const float* x, int64_t M, int64_t K, int64_t ldx, int64_t group, bool nibble_order, bool avx2,
-                      Q8Acts& out);
+// q = 0). Rows go through the twin of the kernel tier; the twins give identical bytes and scales.
+void quantize_acts_q8(const Compute& c, const float* x, int64_t M, int64_t K, int64_t ldx, int64_t group,
+                      bool nibble_order, Q8Acts& out);
+
+namespace detail {
+
+// One row: q[K] (in the Q8Acts element order), block scales d[K/32] and block sums of q, sums[K/32].
+void quantize_row_q8_ref(const float* x, int64_t K, bool nibble_order, int8_t* q, float* d, int32_t* sums);
+void quantize_row_q8_avx2(const float* x, int64_t K, bool nibble_order, int8_t* q, float* d, int32_t* sums);
+
+}  // namespace detail
 
 }  // namespace vlmq::kernels

@@ -1,6 +1,6 @@
 // AVX2 twin of act_quant.cpp's row loop: same amax, same d = amax / 127, same id = 1 / d, and
 // vcvtps2dq rounds half to even like std::nearbyint in the default rounding mode.
-#include "kernels/act_quant_avx2.h"
+#include "kernels/act_quant.h"
 #include "core/avx2_util.h"
 
 namespace vlmq::kernels::detail {

@@ -4,7 +4,6 @@
 #include <cmath>
 #include <vector>
 
-#include "core/cpu_features.h"
 
 namespace vlmq::kernels {
 
@@ -57,53 +56,39 @@ void add_scaled_channels_ref(float* x, const float* y, const float* scale, int64
 }
 
 void gelu(const Compute& c, float* x, int64_t n) {
-    const bool simd = use_avx2(c);
-    parallel_for(c.pool, n, 1 << 15, [&](int64_t i0, int64_t i1) {
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return gelu_avx2(x + i0, i1 - i0);
-#endif
-        gelu_ref(x + i0, i1 - i0);
-    });
-    (void)simd;
+    for_row_ranges(
+        c, n, 1 << 15, [&](int64_t i0, int64_t i1) { gelu_ref(x + i0, i1 - i0); },
+        [&](int64_t i0, int64_t i1) { gelu_avx2(x + i0, i1 - i0); });
 }
 
 void layer_norm_channel(const Compute& c, const float* x, int64_t rows, int64_t channels, const float* w,
                         const float* b, float eps, float* y) {
-    const bool simd = use_avx2(c);
-    parallel_for(c.pool, rows, row_grain(channels), [&](int64_t r0, int64_t r1) {
-        const float* xs = x + r0 * channels;
-        float* ys = y + r0 * channels;
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return layer_norm_channel_avx2(xs, r1 - r0, channels, w, b, eps, ys);
-#endif
-        layer_norm_channel_ref(xs, r1 - r0, channels, w, b, eps, ys);
-    });
-    (void)simd;
+    for_row_ranges(
+        c, rows, row_grain(channels),
+        [&](int64_t r0, int64_t r1) {
+            layer_norm_channel_ref(x + r0 * channels, r1 - r0, channels, w, b, eps, y + r0 * channels);
+        },
+        [&](int64_t r0, int64_t r1) {
+            layer_norm_channel_avx2(x + r0 * channels, r1 - r0, channels, w, b, eps, y + r0 * channels);
+        });
 }
 
 void softmax_rows(const Compute& c, float* x, int64_t rows, int64_t cols, int64_t ld) {
-    const bool simd = use_avx2(c);
-    parallel_for(c.pool, rows, row_grain(cols), [&](int64_t r0, int64_t r1) {
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return softmax_rows_avx2(x + r0 * ld, r1 - r0, cols, ld);
-#endif
-        softmax_rows_ref(x + r0 * ld, r1 - r0, cols, ld);
-    });
-    (void)simd;
+    for_row_ranges(
+        c, rows, row_grain(cols), [&](int64_t r0, int64_t r1) { softmax_rows_ref(x + r0 * ld, r1 - r0, cols, ld); },
+        [&](int64_t r0, int64_t r1) { softmax_rows_avx2(x + r0 * ld, r1 - r0, cols, ld); });
 }
 
 void add_scaled_channels(const Compute& c, float* x, const float* y, const float* scale, int64_t rows,
                          int64_t channels) {
-    const bool simd = use_avx2(c);
-    parallel_for(c.pool, rows, row_grain(channels), [&](int64_t r0, int64_t r1) {
-        float* xs = x + r0 * channels;
-        const float* ys = y + r0 * channels;
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return add_scaled_channels_avx2(xs, ys, scale, r1 - r0, channels);
-#endif
-        add_scaled_channels_ref(xs, ys, scale, r1 - r0, channels);
-    });
-    (void)simd;
+    for_row_ranges(
+        c, rows, row_grain(channels),
+        [&](int64_t r0, int64_t r1) {
+            add_scaled_channels_ref(x + r0 * channels, y + r0 * channels, scale, r1 - r0, channels);
+        },
+        [&](int64_t r0, int64_t r1) {
+            add_scaled_channels_avx2(x + r0 * channels, y + r0 * channels, scale, r1 - r0, channels);
+        });
 }
 
 void channel_mean(const float* x, int64_t rows, int64_t channels, float* mean) {

@@ -2,7 +2,7 @@
 // Element-wise and per-row operations of the vision tower on channels-last activations ([rows, C] row-major):
 // exact (erf) GELU, LayerNormChannel, row softmax, per-channel scale/residual, and the small SE helpers.
 // Hot kernels have a scalar twin (*_ref) and an AVX2 version (*_avx2) working on a range; the plain name
-// splits the work over the pool and picks the version (the scalar one when Compute::reference is set).
+// splits the work over the pool and picks the twin of the kernel tier (core/compute.h).
 #include <cstdint>
 
 #include "core/compute.h"
@@ -29,13 +29,11 @@ void add_scaled_channels(const Compute& c, float* x, const float* y, const float
                          int64_t channels);
 void add_scaled_channels_ref(float* x, const float* y, const float* scale, int64_t rows, int64_t channels);
 
-#if defined(VLMQ_HAVE_AVX2)
 void gelu_avx2(float* x, int64_t n);
 void layer_norm_channel_avx2(const float* x, int64_t rows, int64_t channels, const float* w, const float* b, float eps,
                              float* y);
 void softmax_rows_avx2(float* x, int64_t rows, int64_t cols, int64_t ld);
 void add_scaled_channels_avx2(float* x, const float* y, const float* scale, int64_t rows, int64_t channels);
-#endif
 
 // Small scalar helpers (squeeze-excite on [rows, C]; not hot).
 void channel_mean(const float* x, int64_t rows, int64_t channels, float* mean);  // mean over rows

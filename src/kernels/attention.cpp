@@ -4,7 +4,6 @@
 #include <cmath>
 #include <vector>
 
-#include "core/cpu_features.h"
 #include "kernels/linear.h"
 
 namespace vlmq::kernels {
@@ -13,14 +12,12 @@ namespace {
 
 constexpr int64_t kRowBlock = 64;
 
-void softmax_prefix(float* s, int64_t n, int64_t total, float scale, bool simd) {
-#if defined(VLMQ_HAVE_AVX2)
-    if (simd) return softmax_prefix_avx2(s, n, total, scale);
-#endif
-    softmax_prefix_ref(s, n, total, scale);
+void softmax_prefix(KernelTier tier, float* s, int64_t n, int64_t total, float scale) {
+    by_tier(
+        tier, [&] { softmax_prefix_ref(s, n, total, scale); }, [&] { softmax_prefix_avx2(s, n, total, scale); });
 }
 
-void attention_gemm(const Compute& c, const AttentionArgs& a, bool simd) {
+void attention_gemm(const Compute& c, const AttentionArgs& a, KernelTier tier) {
     const int64_t d = a.head_dim, group = a.heads / a.kv_heads;
     const int64_t blocks = (a.rows + kRowBlock - 1) / kRowBlock;
     // Each task runs its GEMMs on one thread; the tasks themselves are spread over the pool.
@@ -34,7 +31,7 @@ void attention_gemm(const Compute& c, const AttentionArgs& a, bool simd) {
             const int64_t keys = a.pos0 + r1;  // the block's last row sees this many keys
             s.resize(static_cast<size_t>(m * keys));
             matmul_f32_nt(serial, a.q + r0 * a.ldq + h * d, a.ldq, a.k + g * d, a.ldkv, s.data(), keys, m, keys, d);
-            for (int64_t i = 0; i < m; ++i) softmax_prefix(s.data() + i * keys, a.pos0 + r0 + i + 1, keys, a.scale, simd);
+            for (int64_t i = 0; i < m; ++i) softmax_prefix(tier, s.data() + i * keys, a.pos0 + r0 + i + 1, keys, a.scale);
             matmul_f32(serial, s.data(), keys, a.v + g * d, a.ldkv, a.out + r0 * a.ldo + h * d, a.ldo, m, d, keys);
         }
     });
@@ -79,21 +76,17 @@ void attention_ref(const AttentionArgs& a, int64_t t0, int64_t t1, float* scores
 }
 
 void attention(const Compute& c, const AttentionArgs& a) {
-    bool simd = false;
-#if defined(VLMQ_HAVE_AVX2)
-    simd = use_avx2(c);
-#endif
-    if (simd && a.rows >= kAttentionGemmRows) return attention_gemm(c, a, simd);
+    const KernelTier tier = tier_of(c);
+    if (tier != KernelTier::Scalar && a.rows >= kAttentionGemmRows) return attention_gemm(c, a, tier);
     const int64_t tasks = a.rows * a.heads;
     const int64_t keys = a.pos0 + a.rows;
     // About 64k multiply-adds per chunk: decode steps split over heads.
     const int64_t grain = std::max<int64_t>(1, (1 << 16) / std::max<int64_t>(1, keys * a.head_dim));
     parallel_for(c.pool, tasks, grain, [&](int64_t t0, int64_t t1) {
         std::vector<float> scores(static_cast<size_t>(keys));
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return attention_avx2(a, t0, t1, scores.data());
-#endif
-        attention_ref(a, t0, t1, scores.data());
+        by_tier(
+            tier, [&] { attention_ref(a, t0, t1, scores.data()); },
+            [&] { attention_avx2(a, t0, t1, scores.data()); });
     });
 }
 

@@ -22,7 +22,7 @@ struct AttentionArgs {
     float scale = 1.0f;
 };
 
-// Prefill (rows >= kAttentionGemmRows, not reference): per (64-row block, head) task, scores = q k^T and
+// Prefill (rows >= kAttentionGemmRows, a SIMD tier): per (64-row block, head) task, scores = q k^T and
 // out = p v through the fp32 GEMM kernels of linear.h. Otherwise (decode steps, reference tier): per
 // (row, head) task with dot products (attention_ref / attention_avx2). Tasks are spread over the pool.
 inline constexpr int64_t kAttentionGemmRows = 16;
@@ -31,9 +31,7 @@ void attention(const Compute& c, const AttentionArgs& a);
 void attention_ref(const AttentionArgs& a, int64_t t0, int64_t t1, float* scores);
 // s[0, n) = softmax(scale * s[0, n)), s[n, total) = 0: one causal row of raw scores.
 void softmax_prefix_ref(float* s, int64_t n, int64_t total, float scale);
-#if defined(VLMQ_HAVE_AVX2)
 void attention_avx2(const AttentionArgs& a, int64_t t0, int64_t t1, float* scores);
 void softmax_prefix_avx2(float* s, int64_t n, int64_t total, float scale);
-#endif
 
 }  // namespace vlmq::kernels

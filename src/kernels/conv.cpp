@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "core/cpu_features.h"
 
 namespace vlmq::kernels {
 
@@ -70,25 +69,17 @@ void conv2d_hwc_ref(const Conv2dShape& s, const float* x, const float* w, const 
 
 void depthwise_conv_hwc(const Compute& c, const DepthwiseShape& s, const float* x, const float* w, const float* bias,
                         float* y) {
-    const bool simd = use_avx2(c);
-    parallel_for(c.pool, s.out_h(), row_grain(s.out_w() * s.c_out()), [&](int64_t r0, int64_t r1) {
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return depthwise_conv_hwc_avx2(s, x, w, bias, y, r0, r1);
-#endif
-        depthwise_conv_hwc_ref(s, x, w, bias, y, r0, r1);
-    });
-    (void)simd;
+    for_row_ranges(
+        c, s.out_h(), row_grain(s.out_w() * s.c_out()),
+        [&](int64_t r0, int64_t r1) { depthwise_conv_hwc_ref(s, x, w, bias, y, r0, r1); },
+        [&](int64_t r0, int64_t r1) { depthwise_conv_hwc_avx2(s, x, w, bias, y, r0, r1); });
 }
 
 void conv2d_hwc(const Compute& c, const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
-    const bool simd = use_avx2(c);
-    parallel_for(c.pool, s.out_h(), row_grain(s.out_w() * s.c_out), [&](int64_t r0, int64_t r1) {
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return conv2d_hwc_avx2(s, x, w, bias, y, r0, r1);
-#endif
-        conv2d_hwc_ref(s, x, w, bias, y, r0, r1);
-    });
-    (void)simd;
+    for_row_ranges(
+        c, s.out_h(), row_grain(s.out_w() * s.c_out),
+        [&](int64_t r0, int64_t r1) { conv2d_hwc_ref(s, x, w, bias, y, r0, r1); },
+        [&](int64_t r0, int64_t r1) { conv2d_hwc_avx2(s, x, w, bias, y, r0, r1); });
 }
 
 std::vector<float> pack_depthwise_weights(const float* oihw, int64_t c_out, int k) {

@@ -4,8 +4,8 @@
 //   depthwise / grouped with one input channel per group: w[(ky*k + kx) * c_out + o], output o reads input
 //   channel o / multiplier (PyTorch groups = c_in, weight [c_out, 1, k, k]);
 //   dense (groups = 1): w[((ky*k + kx) * c_in + ci) * c_out + o] (PyTorch weight [c_out, c_in, k, k]).
-// Each kernel has a scalar twin (*_ref) and, on x86, an AVX2 version (*_avx2) that process output rows
-// [oy0, oy1); the plain name splits rows over the pool and picks the version.
+// Each kernel has a scalar twin (*_ref) and an AVX2 twin (*_avx2) that process output rows [oy0, oy1); the
+// plain name splits rows over the pool and picks the twin of the kernel tier (core/compute.h).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -51,12 +51,10 @@ void conv2d_hwc(const Compute& c, const Conv2dShape& s, const float* x, const fl
 void conv2d_hwc_ref(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y, int64_t oy0,
                     int64_t oy1);
 
-#if defined(VLMQ_HAVE_AVX2)
 void depthwise_conv_hwc_avx2(const DepthwiseShape& s, const float* x, const float* w, const float* bias, float* y,
                              int64_t oy0, int64_t oy1);
 void conv2d_hwc_avx2(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y, int64_t oy0,
                      int64_t oy1);
-#endif
 
 // PyTorch OIHW kernels -> the layouts above. Depthwise: oihw [c_out, 1, k, k]; dense: [c_out, c_in, k, k].
 std::vector<float> pack_depthwise_weights(const float* oihw, int64_t c_out, int k);

@@ -69,10 +69,10 @@ void pack_b(const BOperand& b, int64_t n0, int64_t nn, int64_t k0, int64_t kc, f
                 src[i] = tmp;
             } else if (b.kind == BOperand::Kind::NK) {
                 src[i] = b.b + n * b.ldb + k0;
-            } else if (b.w->fmt.encoding == qformat::Encoding::F32) {
+            } else if (qformat::stored_dtype(b.w->fmt) == DType::F32) {
                 src[i] = reinterpret_cast<const float*>(b.w->row_data(n)) + k0;
             } else {
-                qformat::dequantize_row_range(*b.w, n, k0, k0 + kc, tmp, true);
+                qformat::detail::dequantize_row_range_avx2(*b.w, n, k0, k0 + kc, tmp);
                 src[i] = tmp;
             }
         }

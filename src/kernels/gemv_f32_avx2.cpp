@@ -12,7 +12,6 @@
 namespace vlmq::kernels::detail {
 
 namespace av = avx2;
-using qformat::Encoding;
 
 namespace {
 
@@ -124,21 +123,24 @@ void rows_f32(const qformat::QMatrix& w, const float* x, int64_t m0, int64_t ldx
     const float* xr[MR];
     for (int r = 0; r < MR; ++r) xr[r] = x + (m0 + r) * ldx;
     float out[MR];
-    const DotInt<MR> dot_int = w.fmt.is_int() ? pick_int<MR>(w) : nullptr;
+    const bool codes = qformat::traits_of(w.fmt).storage == qformat::Storage::GroupedCodes;
+    const DType elements = qformat::stored_dtype(w.fmt);
+    const DotInt<MR> dot_int = codes ? pick_int<MR>(w) : nullptr;
     for (int64_t n = n0; n < n1; ++n) {
         const uint8_t* row = w.row_data(n);
-        switch (w.fmt.encoding) {
-            case Encoding::F32: dot_rows<MR, U>(LoadF32{reinterpret_cast<const float*>(row)}, xr, K, out); break;
-            case Encoding::F16: dot_rows<MR, U>(LoadF16{reinterpret_cast<const uint16_t*>(row)}, xr, K, out); break;
-            case Encoding::BF16: dot_rows<MR, U>(LoadBF16{reinterpret_cast<const uint16_t*>(row)}, xr, K, out); break;
-            case Encoding::Int:
-                if (dot_int) {
-                    dot_int(w, n, xr, out);
-                } else {  // groups not made of whole 8-chunks (odd row lengths): dequantize the row first
-                    qformat::dequantize_row_range(w, n, 0, K, buf, true);
-                    dot_rows<MR, U>(LoadF32{buf}, xr, K, out);
-                }
-                break;
+        if (codes) {
+            if (dot_int) {
+                dot_int(w, n, xr, out);
+            } else {  // groups not made of whole 8-chunks (odd row lengths): dequantize the row first
+                qformat::detail::dequantize_row_range_avx2(w, n, 0, K, buf);
+                dot_rows<MR, U>(LoadF32{buf}, xr, K, out);
+            }
+        } else if (elements == DType::F32) {
+            dot_rows<MR, U>(LoadF32{reinterpret_cast<const float*>(row)}, xr, K, out);
+        } else if (elements == DType::F16) {
+            dot_rows<MR, U>(LoadF16{reinterpret_cast<const uint16_t*>(row)}, xr, K, out);
+        } else {
+            dot_rows<MR, U>(LoadBF16{reinterpret_cast<const uint16_t*>(row)}, xr, K, out);
         }
         for (int r = 0; r < MR; ++r) y[(m0 + r) * ldy + n] = out[r] + (bias ? bias[n] : 0.0f);
     }

@@ -20,6 +20,8 @@ struct LinearOut {
     const float* bias = nullptr;
     float* y = nullptr;
     int64_t ldy = 0;
+
+    int64_t y_stride() const { return ldy ? ldy : w->rows; }
 };
 
 // Several products of the same x (all W with the same cols), e.g. q/k/v or gate/up; linear() is the one-product
@@ -35,5 +37,25 @@ void matmul_f32(const Compute& c, const float* a, int64_t lda, const float* b, i
 // C[M, N] = A[M, K] * B[N, K]^T, fp32 with explicit row strides.
 void matmul_f32_nt(const Compute& c, const float* a, int64_t lda, const float* b, int64_t ldb, float* out,
                    int64_t ldc, int64_t M, int64_t N, int64_t K);
+
+// The twins. linear_ref.cpp: simple loops, fp32 accumulation in index order, weights via dequantize_row_ref (one
+// product per linear_ref call). linear_avx2.cpp: GEMV for small M (int8 activations x int4/int8 codes, or fp32
+// FMA), blocked GEMM above. Strides are resolved (no 0) and the arguments checked by the plain names.
+void linear_ref(ThreadPool* pool, const float* x, int64_t M, const qformat::QMatrix& w, const float* bias, float* y,
+                int64_t ldx, int64_t ldy);
+void matmul_f32_ref(ThreadPool* pool, const float* a, int64_t lda, const float* b, int64_t ldb, float* out,
+                    int64_t ldc, int64_t M, int64_t N, int64_t K, bool accumulate);
+void matmul_f32_nt_ref(ThreadPool* pool, const float* a, int64_t lda, const float* b, int64_t ldb, float* out,
+                       int64_t ldc, int64_t M, int64_t N, int64_t K);
+
+namespace detail {
+
+void linear_batch_avx2(const Compute& c, const float* x, int64_t M, std::span<const LinearOut> outs, int64_t ldx);
+void matmul_f32_avx2(ThreadPool* pool, const float* a, int64_t lda, const float* b, int64_t ldb, float* out,
+                     int64_t ldc, int64_t M, int64_t N, int64_t K, bool accumulate);
+void matmul_f32_nt_avx2(ThreadPool* pool, const float* a, int64_t lda, const float* b, int64_t ldb, float* out,
+                        int64_t ldc, int64_t M, int64_t N, int64_t K);
+
+}  // namespace detail
 
 }  // namespace vlmq::kernels

@@ -1,4 +1,4 @@
-#include "kernels/linear_ref.h"
+#include "kernels/linear.h"
 
 #include <vector>
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/cpu_features.h"
 
 namespace vlmq::kernels {
 
@@ -23,16 +22,11 @@ void rms_norm(const Compute& c, const float* x, int64_t rows, int64_t n, const f
               int64_t ldx, int64_t ldy) {
     if (ldx == 0) ldx = n;
     if (ldy == 0) ldy = n;
-#if defined(VLMQ_HAVE_AVX2)
-    const bool simd = use_avx2(c);
-#endif
     const int64_t grain = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(1, n));
-    parallel_for(c.pool, rows, grain, [&](int64_t r0, int64_t r1) {
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return rms_norm_avx2(x + r0 * ldx, r1 - r0, n, w, eps, y + r0 * ldy, ldx, ldy);
-#endif
-        rms_norm_ref(x + r0 * ldx, r1 - r0, n, w, eps, y + r0 * ldy, ldx, ldy);
-    });
+    for_row_ranges(
+        c, rows, grain,
+        [&](int64_t r0, int64_t r1) { rms_norm_ref(x + r0 * ldx, r1 - r0, n, w, eps, y + r0 * ldy, ldx, ldy); },
+        [&](int64_t r0, int64_t r1) { rms_norm_avx2(x + r0 * ldx, r1 - r0, n, w, eps, y + r0 * ldy, ldx, ldy); });
 }
 
 }  // namespace vlmq::kernels

@@ -1,7 +1,7 @@
 #pragma once
 // RMSNorm of the Qwen2 decoder (fp32, as transformers' Qwen2RMSNorm): per row of `n` values,
-// y = x / sqrt(mean(x^2) + eps) * w. The plain name splits rows over the pool and picks the AVX2 twin
-// unless Compute::reference is set.
+// y = x / sqrt(mean(x^2) + eps) * w. The plain name splits rows over the pool and picks the twin of the
+// kernel tier (core/compute.h).
 #include <cstdint>
 
 #include "core/compute.h"
@@ -13,9 +13,7 @@ void rms_norm(const Compute& c, const float* x, int64_t rows, int64_t n, const f
               int64_t ldx = 0, int64_t ldy = 0);
 void rms_norm_ref(const float* x, int64_t rows, int64_t n, const float* w, float eps, float* y, int64_t ldx,
                   int64_t ldy);
-#if defined(VLMQ_HAVE_AVX2)
 void rms_norm_avx2(const float* x, int64_t rows, int64_t n, const float* w, float eps, float* y, int64_t ldx,
                    int64_t ldy);
-#endif
 
 }  // namespace vlmq::kernels

@@ -4,7 +4,6 @@
 #include <cassert>
 #include <cmath>
 
-#include "core/cpu_features.h"
 
 namespace vlmq::kernels {
 
@@ -48,18 +47,17 @@ void rope_ref(float* x, int64_t rows, int64_t heads, int64_t head_dim, int64_t l
 
 void rope(const Compute& c, float* x, int64_t rows, int64_t heads, int64_t head_dim, int64_t ld, const RopeAngles& a) {
     assert(a.rows == rows && a.half * 2 == head_dim);
-#if defined(VLMQ_HAVE_AVX2)
-    const bool simd = use_avx2(c);
-#endif
     const int64_t grain = std::max<int64_t>(1, (1 << 13) / std::max<int64_t>(1, heads * head_dim));
-    parallel_for(c.pool, rows, grain, [&](int64_t r0, int64_t r1) {
-        const float* cs = a.cos.data() + r0 * a.half;
-        const float* sn = a.sin.data() + r0 * a.half;
-#if defined(VLMQ_HAVE_AVX2)
-        if (simd) return rope_avx2(x + r0 * ld, r1 - r0, heads, head_dim, ld, cs, sn);
-#endif
-        rope_ref(x + r0 * ld, r1 - r0, heads, head_dim, ld, cs, sn);
-    });
+    const float* cs = a.cos.data();
+    const float* sn = a.sin.data();
+    for_row_ranges(
+        c, rows, grain,
+        [&](int64_t r0, int64_t r1) {
+            rope_ref(x + r0 * ld, r1 - r0, heads, head_dim, ld, cs + r0 * a.half, sn + r0 * a.half);
+        },
+        [&](int64_t r0, int64_t r1) {
+            rope_avx2(x + r0 * ld, r1 - r0, heads, head_dim, ld, cs + r0 * a.half, sn + r0 * a.half);
+        });
 }
 
 }  // namespace vlmq::kernels

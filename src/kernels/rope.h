@@ -19,9 +19,7 @@ RopeAngles rope_angles(int64_t pos0, int64_t rows, int64_t head_dim, double thet
 // x: [rows, heads * head_dim] with row stride ld, rotated in place with angles row r (of a.rows).
 void rope(const Compute& c, float* x, int64_t rows, int64_t heads, int64_t head_dim, int64_t ld, const RopeAngles& a);
 void rope_ref(float* x, int64_t rows, int64_t heads, int64_t head_dim, int64_t ld, const float* cos, const float* sin);
-#if defined(VLMQ_HAVE_AVX2)
 void rope_avx2(float* x, int64_t rows, int64_t heads, int64_t head_dim, int64_t ld, const float* cos,
                const float* sin);
-#endif
 
 }  // namespace vlmq::kernels

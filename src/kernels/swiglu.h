@@ -9,8 +9,6 @@ namespace vlmq::kernels {
 // gate, up: n contiguous values; the result replaces gate.
 void swiglu(const Compute& c, float* gate, const float* up, int64_t n);
 void swiglu_ref(float* gate, const float* up, int64_t n);
-#if defined(VLMQ_HAVE_AVX2)
 void swiglu_avx2(float* gate, const float* up, int64_t n);
-#endif
 
 }  // namespace vlmq::kernels

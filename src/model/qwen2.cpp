@@ -61,10 +61,9 @@ void Qwen2::embed(const Compute& c, std::span<const int32_t> ids, float* out) co
     for (int32_t id : ids)
         if (id < 0 || id >= cfg_.vocab_size)
             fail("token id {} is outside the vocabulary [0, {})", id, cfg_.vocab_size);
-    const bool avx2 = use_avx2(c);
     parallel_for(c.pool, int64_t(ids.size()), 16, [&](int64_t i0, int64_t i1) {
         for (int64_t i = i0; i < i1; ++i)
-            qformat::dequantize_row_range(embed_tokens_.mat, ids[size_t(i)], 0, H, out + i * H, avx2);
+            qformat::dequantize_row_range(c, embed_tokens_.mat, ids[size_t(i)], 0, H, out + i * H);
     });
 }
 

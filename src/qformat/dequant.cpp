@@ -7,10 +7,6 @@
 
 #include "core/error.h"
 #include "core/half.h"
-#include "core/cpu_features.h"
-#if defined(VLMQ_HAVE_AVX2)
-#include "qformat/dequant_avx2.h"
-#endif
 
 namespace vlmq::qformat {
 
@@ -23,7 +19,11 @@ uint16_t load_u16(const uint16_t* p) {
     return v;
 }
 
-void convert_scalar(const void* src, DType dtype, int64_t n, float* out) {
+}  // namespace
+
+namespace detail {
+
+void convert_to_f32_ref(const void* src, DType dtype, int64_t n, float* out) {
     const auto* p = static_cast<const uint8_t*>(src);
     if (dtype == DType::F32) {
         std::memcpy(out, src, size_t(n) * 4);
@@ -37,15 +37,11 @@ void convert_scalar(const void* src, DType dtype, int64_t n, float* out) {
 }
 
 // Same arithmetic as dequantize_row_ref, for any column range.
-void row_range_scalar(const QMatrix& m, int64_t r, int64_t k0, int64_t k1, float* out) {
+void dequantize_row_range_ref(const QMatrix& m, int64_t r, int64_t k0, int64_t k1, float* out) {
     const Layout l = m.layout();
     const uint8_t* row = m.row_data(r);
-    switch (m.fmt.encoding) {
-        case Encoding::F32: std::memcpy(out, row + 4 * k0, size_t(k1 - k0) * 4); return;
-        case Encoding::F16: convert_scalar(row + 2 * k0, DType::F16, k1 - k0, out); return;
-        case Encoding::BF16: convert_scalar(row + 2 * k0, DType::BF16, k1 - k0, out); return;
-        case Encoding::Int: break;
-    }
+    if (traits_of(m.fmt).storage == Storage::Elements)
+        return convert_to_f32_ref(row + dtype_size(stored_dtype(m.fmt)) * size_t(k0), stored_dtype(m.fmt), k1 - k0, out);
     const int bits = m.fmt.bits;
     const uint32_t mask = (1u << bits) - 1;
     const float off = float(1 << (bits - 1));
@@ -60,49 +56,41 @@ void row_range_scalar(const QMatrix& m, int64_t r, int64_t k0, int64_t k1, float
     }
 }
 
-}  // namespace
+}  // namespace detail
 
-void dequantize_row_range(const QMatrix& m, int64_t r, int64_t k0, int64_t k1, float* out, bool avx2) {
+void dequantize_row_range(const Compute& c, const QMatrix& m, int64_t r, int64_t k0, int64_t k1, float* out) {
     assert(0 <= k0 && k0 <= k1 && k1 <= m.cols && 0 <= r && r < m.rows);
-#if defined(VLMQ_HAVE_AVX2)
-    if (avx2) return detail::dequantize_row_range_avx2(m, r, k0, k1, out);
-#endif
-    (void)avx2;
-    row_range_scalar(m, r, k0, k1, out);
+    by_tier(
+        tier_of(c), [&] { detail::dequantize_row_range_ref(m, r, k0, k1, out); },
+        [&] { detail::dequantize_row_range_avx2(m, r, k0, k1, out); });
 }
 
 void dequantize_rows(const Compute& c, const QMatrix& m, int64_t row0, int64_t nrows, float* out) {
     assert(row0 >= 0 && nrows >= 0 && row0 + nrows <= m.rows);
     if (m.fmt.is_int() && (!m.scales || (!m.fmt.symmetric && !m.biases)))
         fail("dequantize: {} matrix without scales/biases", m.fmt.name());
-    const bool avx2 = use_avx2(c);
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, m.cols));
-    parallel_for(c.pool, nrows, grain, [&](int64_t a, int64_t b) {
-        for (int64_t i = a; i < b; ++i) {
-            float* o = out + i * m.cols;
-            if (avx2)
-                dequantize_row_range(m, row0 + i, 0, m.cols, o, true);
-            else
-                dequantize_row_ref(m, row0 + i, o);
-        }
-    });
+    for_row_ranges(
+        c, nrows, grain,
+        [&](int64_t a, int64_t b) {
+            for (int64_t i = a; i < b; ++i) dequantize_row_ref(m, row0 + i, out + i * m.cols);
+        },
+        [&](int64_t a, int64_t b) {
+            for (int64_t i = a; i < b; ++i) detail::dequantize_row_range_avx2(m, row0 + i, 0, m.cols, out + i * m.cols);
+        });
 }
 
 void convert_to_f32(const Compute& c, const void* src, DType dtype, int64_t n, float* out) {
     if (dtype != DType::F32 && dtype != DType::F16 && dtype != DType::BF16)
         fail("convert_to_f32: dtype {} is not a float type", dtype_name(dtype));
-    const bool avx2 = use_avx2(c);
     constexpr int64_t chunk = 1 << 16;
     const size_t esize = dtype_size(dtype);
-    parallel_for(c.pool, (n + chunk - 1) / chunk, 1, [&](int64_t a, int64_t b) {
-        const int64_t i0 = a * chunk, i1 = std::min(n, b * chunk);
-        const void* s = static_cast<const uint8_t*>(src) + size_t(i0) * esize;
-#if defined(VLMQ_HAVE_AVX2)
-        if (avx2) return detail::convert_to_f32_avx2(s, dtype, i1 - i0, out + i0);
-#endif
-        (void)avx2;
-        convert_scalar(s, dtype, i1 - i0, out + i0);
-    });
+    const auto from = [&](int64_t a) { return static_cast<const uint8_t*>(src) + size_t(a * chunk) * esize; };
+    const auto count = [&](int64_t a, int64_t b) { return std::min(n, b * chunk) - a * chunk; };
+    for_row_ranges(
+        c, (n + chunk - 1) / chunk, 1,
+        [&](int64_t a, int64_t b) { detail::convert_to_f32_ref(from(a), dtype, count(a, b), out + a * chunk); },
+        [&](int64_t a, int64_t b) { detail::convert_to_f32_avx2(from(a), dtype, count(a, b), out + a * chunk); });
 }
 
 }  // namespace vlmq::qformat

@@ -6,7 +6,7 @@
 
 #include "core/half.h"
 #include "core/avx2_util.h"
-#include "qformat/dequant_avx2.h"
+#include "qformat/dequant.h"
 
 namespace vlmq::qformat::detail {
 
@@ -80,12 +80,8 @@ void convert_to_f32_avx2(const void* src, DType dtype, int64_t n, float* out) {
 
 void dequantize_row_range_avx2(const QMatrix& m, int64_t r, int64_t k0, int64_t k1, float* out) {
     const uint8_t* row = m.row_data(r);
-    switch (m.fmt.encoding) {
-        case Encoding::F32: std::memcpy(out, row + 4 * k0, size_t(k1 - k0) * 4); return;
-        case Encoding::F16: return convert_to_f32_avx2(row + 2 * k0, DType::F16, k1 - k0, out);
-        case Encoding::BF16: return convert_to_f32_avx2(row + 2 * k0, DType::BF16, k1 - k0, out);
-        case Encoding::Int: break;
-    }
+    if (traits_of(m.fmt).storage == Storage::Elements)
+        return convert_to_f32_avx2(row + dtype_size(stored_dtype(m.fmt)) * size_t(k0), stored_dtype(m.fmt), k1 - k0, out);
     switch (m.fmt.bits) {
         case 2: return int_range_bits<2>(m, r, k0, k1, out);
         case 3: return int_range_bits<3>(m, r, k0, k1, out);

@@ -5,27 +5,24 @@
 #include <charconv>
 
 #include "core/error.h"
+#include "qformat/format_traits.h"
 
 namespace vlmq::qformat {
 
 std::string Format::name() const {
-    switch (encoding) {
-        case Encoding::F32: return "f32";
-        case Encoding::F16: return "f16";
-        case Encoding::BF16: return "bf16";
-        case Encoding::Int: break;
-    }
+    const EncodingTraits& t = traits_of(encoding);
+    if (t.float_format) return std::string(t.name);
     const std::string group = group_size == 0 ? "row" : fmt::format("g{}", group_size);
-    return fmt::format("int{}_{}_{}", bits, group, symmetric ? "sym" : "aff");
+    return fmt::format("{}{}_{}_{}", t.name, bits, group, symmetric ? "sym" : "aff");
 }
 
 std::optional<Format> Format::parse(std::string_view s) {
-    if (s == "f32") return f32();
-    if (s == "f16") return f16();
-    if (s == "bf16") return bf16();
+    for (const EncodingTraits& t : kEncodingTraits)
+        if (t.float_format && s == t.name) return t.float_format();
     // int<b>_<g<n>|row>_<sym|aff>
-    if (!s.starts_with("int")) return std::nullopt;
-    s.remove_prefix(3);
+    const std::string_view prefix = traits_of(Encoding::Int).name;
+    if (!s.starts_with(prefix)) return std::nullopt;
+    s.remove_prefix(prefix.size());
     auto parse_int = [](std::string_view t, int& out) {
         auto r = std::from_chars(t.data(), t.data() + t.size(), out);
         return r.ec == std::errc() && r.ptr == t.data() + t.size();

@@ -1,7 +1,8 @@
 #pragma once
 // Storage formats for weight matrices. A format says only how bytes look; which tensor gets which
 // format is the mixing policy's job (src/quant/plan) and how codes/scales are chosen is the rounding
-// algorithm's (src/rounding). Bit-exact definitions: docs/formats.md.
+// algorithm's (src/rounding). Bit-exact definitions: docs/formats.md. What each Encoding is stored as, and
+// which codecs and kernels read it: format_traits.h.
 //
 // A weight tensor is viewed as a matrix of `rows` = shape[0] and `cols` = product of the remaining
 // dims (conv weights [O, I, kh, kw] are quantized over the flattened input dims I*kh*kw).
@@ -53,17 +54,6 @@ struct Layout {
     int64_t code_bytes() const { return rows * row_bytes; }
     int64_t scale_count() const { return rows * groups_per_row; }
 };
-
-// Bytes of one stored row (codes for Int, elements for floats): the hot-loop part of layout_of.
-inline int64_t row_bytes_of(const Format& f, int64_t cols) {
-    switch (f.encoding) {
-        case Encoding::F32: return cols * 4;
-        case Encoding::F16:
-        case Encoding::BF16: return cols * 2;
-        case Encoding::Int: break;
-    }
-    return (cols * f.bits + 7) / 8;
-}
 
 // Fails (vlmq::Error) if an Int format's group size does not divide cols; see fit_group_size.
 Layout layout_of(const Format& f, int64_t rows, int64_t cols);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/half.h"
+#include "qformat/dequant.h"
 
 namespace vlmq::qformat {
 
@@ -50,24 +51,7 @@ void unpack_codes_ref(const uint8_t* packed, int64_t n, int bits, uint8_t* codes
 void dequantize_row_ref(const QMatrix& m, int64_t r, float* out) {
     const Layout l = m.layout();
     const uint8_t* row = static_cast<const uint8_t*>(m.data) + r * l.row_bytes;
-    switch (m.fmt.encoding) {
-        case Encoding::F32: std::memcpy(out, row, size_t(m.cols) * 4); return;
-        case Encoding::F16:
-            for (int64_t j = 0; j < m.cols; ++j) {
-                uint16_t h;
-                std::memcpy(&h, row + 2 * j, 2);
-                out[j] = f16_to_f32(h);
-            }
-            return;
-        case Encoding::BF16:
-            for (int64_t j = 0; j < m.cols; ++j) {
-                uint16_t h;
-                std::memcpy(&h, row + 2 * j, 2);
-                out[j] = bf16_to_f32(h);
-            }
-            return;
-        case Encoding::Int: break;
-    }
+    if (traits_of(m.fmt).storage == Storage::Elements) return detail::convert_to_f32_ref(row, stored_dtype(m.fmt), m.cols, out);
     std::vector<uint8_t> codes(static_cast<size_t>(m.cols));
     unpack_codes_ref(row, m.cols, m.fmt.bits, codes.data());
     const float offset = m.fmt.symmetric ? float(1 << (m.fmt.bits - 1)) : 0.0f;

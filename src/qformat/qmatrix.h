@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "qformat/format.h"
+#include "qformat/format_traits.h"
 
 namespace vlmq::qformat {
 

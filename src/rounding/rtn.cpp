@@ -5,16 +5,11 @@
 #include <cstring>
 #include <vector>
 
-#include "core/cpu_features.h"
 #include "qformat/codes.h"
+#include "qformat/dequant.h"
 #include "rounding/rtn_impl.h"
-#if defined(VLMQ_HAVE_AVX2)
-#include "rounding/rtn_avx2.h"
-#endif
 
 namespace vlmq::rounding {
-
-using qformat::Encoding;
 
 GroupScale rtn_group_params(const float* w, int64_t n, int bits, bool symmetric) {
     assert(n > 0 && bits >= 2 && bits <= 8);
@@ -51,31 +46,9 @@ void quantize_group(const float* w, int64_t n, int bits, bool symmetric, GroupSc
     }
 }
 
-namespace {
+namespace detail {
 
-void to_f32(const void* src, DType dt, int64_t n, float* out) {
-    const auto* h = static_cast<const uint8_t*>(src);
-    switch (dt) {
-        case DType::F32: std::memcpy(out, src, size_t(n) * 4); return;
-        case DType::F16:
-            for (int64_t i = 0; i < n; ++i) {
-                uint16_t v;
-                std::memcpy(&v, h + 2 * i, 2);
-                out[i] = f16_to_f32(v);
-            }
-            return;
-        case DType::BF16:
-            for (int64_t i = 0; i < n; ++i) {
-                uint16_t v;
-                std::memcpy(&v, h + 2 * i, 2);
-                out[i] = bf16_to_f32(v);
-            }
-            return;
-        default: assert(false);
-    }
-}
-
-void rtn_rows_scalar(const void* src, DType dt, const qformat::QMatrixMut& dst, int64_t r0, int64_t r1) {
+void rtn_rows_ref(const void* src, DType dt, const qformat::QMatrixMut& dst, int64_t r0, int64_t r1) {
     const qformat::Layout l = dst.layout();
     const int64_t cols = dst.cols;
     const size_t esize = dtype_size(dt);
@@ -84,18 +57,18 @@ void rtn_rows_scalar(const void* src, DType dt, const qformat::QMatrixMut& dst, 
     for (int64_t r = r0; r < r1; ++r) {
         const auto* s = static_cast<const uint8_t*>(src) + size_t(r * cols) * esize;
         auto* d = static_cast<uint8_t*>(dst.data) + r * l.row_bytes;
-        to_f32(s, dt, cols, row.data());
-        switch (dst.fmt.encoding) {
-            case Encoding::F32: std::memcpy(d, row.data(), size_t(cols) * 4); continue;
-            case Encoding::F16:
-            case Encoding::BF16:
-                for (int64_t j = 0; j < cols; ++j) {
-                    const uint16_t h = dst.fmt.encoding == Encoding::F16 ? f32_to_f16(row[size_t(j)])
-                                                                         : f32_to_bf16(row[size_t(j)]);
-                    std::memcpy(d + 2 * j, &h, 2);
-                }
+        qformat::detail::convert_to_f32_ref(s, dt, cols, row.data());
+        if (qformat::traits_of(dst.fmt).storage == qformat::Storage::Elements) {
+            const DType out = qformat::stored_dtype(dst.fmt);
+            if (out == DType::F32) {
+                std::memcpy(d, row.data(), size_t(cols) * 4);
                 continue;
-            case Encoding::Int: break;
+            }
+            for (int64_t j = 0; j < cols; ++j) {
+                const uint16_t h = out == DType::F16 ? f32_to_f16(row[size_t(j)]) : f32_to_bf16(row[size_t(j)]);
+                std::memcpy(d + 2 * j, &h, 2);
+            }
+            continue;
         }
         for (int64_t g = 0; g < l.groups_per_row; ++g) {
             const float* w = row.data() + g * l.group;
@@ -113,7 +86,7 @@ void rtn_rows_scalar(const void* src, DType dt, const qformat::QMatrixMut& dst, 
     }
 }
 
-}  // namespace
+}  // namespace detail
 
 void quantize_rtn_rows(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
                        int64_t row0, int64_t nrows) {
@@ -123,15 +96,10 @@ void quantize_rtn_rows(const Compute& c, const void* src, DType src_dtype, const
     (void)dst.layout();  // validates the format against cols
     if (dst.fmt.is_int() && (!dst.scales || (!dst.fmt.symmetric && !dst.biases)))
         fail("rtn: {} destination without scales/biases", dst.fmt.name());
-    const bool avx2 = use_avx2(c);
     const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, dst.cols));
-    parallel_for(c.pool, nrows, grain, [&](int64_t a, int64_t b) {
-#if defined(VLMQ_HAVE_AVX2)
-        if (avx2) return detail::rtn_rows_avx2(src, src_dtype, dst, row0 + a, row0 + b);
-#endif
-        (void)avx2;
-        rtn_rows_scalar(src, src_dtype, dst, row0 + a, row0 + b);
-    });
+    for_row_ranges(
+        c, nrows, grain, [&](int64_t a, int64_t b) { detail::rtn_rows_ref(src, src_dtype, dst, row0 + a, row0 + b); },
+        [&](int64_t a, int64_t b) { detail::rtn_rows_avx2(src, src_dtype, dst, row0 + a, row0 + b); });
 }
 
 void quantize_rtn(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst) {

@@ -11,8 +11,8 @@
 namespace vlmq::rounding {
 
 // Quantizes all rows of src (dtype F32, F16 or BF16; row-major, dst.cols per row) into dst (an Int or
-// float format). Multi-threaded over rows via c.pool. Uses the AVX2 path unless c.reference or the CPU
-// lacks it; both paths give bit-identical output. Fails (vlmq::Error "row R, group G: ...") on a
+// float format). Multi-threaded over rows via c.pool, on the twin of the kernel tier; the twins give
+// bit-identical output. Fails (vlmq::Error "row R, group G: ...") on a
 // non-finite weight or a scale/bias outside the fp16 range; the caller adds the tensor name.
 void quantize_rtn(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst);
 
@@ -37,5 +37,14 @@ GroupScale rtn_group_params(const float* w, int64_t n, int bits, bool symmetric)
 //   affine:    u = clamp(rne((w - m) / s), 0, 2^b - 1);                 s == 0 -> u = 0
 // with s, m the fp32 values of the fp16 parameters and rne = round half to even.
 void quantize_group(const float* w, int64_t n, int bits, bool symmetric, GroupScale p, uint8_t* codes);
+
+namespace detail {
+
+// The twins of quantize_rtn_rows: rows [r0, r1) of src (F32/F16/BF16, row-major with dst.cols per row, pointing
+// at row 0) into dst.
+void rtn_rows_ref(const void* src, DType src_dtype, const qformat::QMatrixMut& dst, int64_t r0, int64_t r1);
+void rtn_rows_avx2(const void* src, DType src_dtype, const qformat::QMatrixMut& dst, int64_t r0, int64_t r1);
+
+}  // namespace detail
 
 }  // namespace vlmq::rounding

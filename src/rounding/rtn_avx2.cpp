@@ -6,34 +6,13 @@
 
 #include "core/avx2_util.h"
 #include "qformat/codes.h"
-#include "rounding/rtn_avx2.h"
+#include "qformat/dequant.h"
 #include "rounding/rtn_impl.h"
 
 namespace vlmq::rounding::detail {
 
 namespace av = avx2;
-using qformat::Encoding;
-
 namespace {
-
-void row_to_f32(const uint8_t* s, DType dt, int64_t n, float* out) {
-    int64_t j = 0;
-    if (dt == DType::F16) {
-        for (; j + 8 <= n; j += 8) _mm256_storeu_ps(out + j, av::load_f16x8(s + 2 * j));
-        for (; j < n; ++j) {
-            uint16_t h;
-            std::memcpy(&h, s + 2 * j, 2);
-            out[j] = f16_to_f32(h);
-        }
-    } else {
-        for (; j + 8 <= n; j += 8) _mm256_storeu_ps(out + j, av::load_bf16x8(s + 2 * j));
-        for (; j < n; ++j) {
-            uint16_t h;
-            std::memcpy(&h, s + 2 * j, 2);
-            out[j] = bf16_to_f32(h);
-        }
-    }
-}
 
 void row_to_half(const float* w, int64_t n, bool f16, uint8_t* d) {
     int64_t j = 0;
@@ -138,14 +117,16 @@ void rtn_rows_avx2(const void* src, DType dt, const qformat::QMatrixMut& dst, in
         auto* d = static_cast<uint8_t*>(dst.data) + r * l.row_bytes;
         const float* row = reinterpret_cast<const float*>(s);
         if (dt != DType::F32) {
-            row_to_f32(s, dt, cols, buf.data());
+            qformat::detail::convert_to_f32_avx2(s, dt, cols, buf.data());
             row = buf.data();
         }
-        switch (dst.fmt.encoding) {
-            case Encoding::F32: std::memcpy(d, row, size_t(cols) * 4); continue;
-            case Encoding::F16: row_to_half(row, cols, true, d); continue;
-            case Encoding::BF16: row_to_half(row, cols, false, d); continue;
-            case Encoding::Int: break;
+        if (qformat::traits_of(dst.fmt).storage == qformat::Storage::Elements) {
+            const DType out = qformat::stored_dtype(dst.fmt);
+            if (out == DType::F32)
+                std::memcpy(d, row, size_t(cols) * 4);
+            else
+                row_to_half(row, cols, out == DType::F16, d);
+            continue;
         }
         uint8_t* c = bits == 8 ? d : codes.data();
         for (int64_t g = 0; g < l.groups_per_row; ++g) {

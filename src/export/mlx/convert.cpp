@@ -42,12 +42,11 @@ double write_float(const Compute& c, const qformat::QMatrix& m, const ExportPlan
     // Conv rows are [I, kh, kw] in the source and [kh, kw, I] in MLX.
     const int64_t in_ch = conv ? e.source.shape[1] : 1, khw = conv ? e.source.shape[2] * e.source.shape[3] : cols;
     std::vector<uint16_t> data(size_t(m.rows * cols));
-    const bool avx2 = use_avx2(c);
     const double diff = parallel_max(c, m.rows, cols, [&](int64_t r0, int64_t r1) {
         std::vector<float> row(static_cast<size_t>(cols));
         double worst = 0.0;
         for (int64_t r = r0; r < r1; ++r) {
-            qformat::dequantize_row_range(m, r, 0, cols, row.data(), avx2);
+            qformat::dequantize_row_range(c, m, r, 0, cols, row.data());
             uint16_t* dst = data.data() + r * cols;
             for (int64_t j = 0; j < cols; ++j) {
                 const int64_t k = conv ? (j % khw) * in_ch + j / khw : j;  // source index j -> MLX index k
@@ -65,12 +64,11 @@ double write_float(const Compute& c, const qformat::QMatrix& m, const ExportPlan
 }
 
 double max_diff(const Compute& c, const qformat::QMatrix& m, const AffineMatrix& a) {
-    const bool avx2 = use_avx2(c);
     return parallel_max(c, m.rows, m.cols, [&](int64_t r0, int64_t r1) {
         std::vector<float> want(size_t(m.cols)), got(size_t(m.cols));
         double worst = 0.0;
         for (int64_t r = r0; r < r1; ++r) {
-            qformat::dequantize_row_range(m, r, 0, m.cols, want.data(), avx2);
+            qformat::dequantize_row_range(c, m, r, 0, m.cols, want.data());
             affine_dequantize_row(a, r, got.data());
             for (int64_t j = 0; j < m.cols; ++j)
                 worst = std::max(worst, double(std::fabs(got[size_t(j)] - want[size_t(j)])));
