@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "arch/fastvlm_names.h"
 #include "io/safetensors.h"
 #include "model/vision_config.h"
 #include "model/vision_tower.h"
@@ -44,7 +45,7 @@ class VisionGolden : public ::testing::TestWithParam<int> {};
 
 TEST_P(VisionGolden, EveryTapMatchesReference) {
     const auto golden = test::tiny_golden_dir() / ("sample_" + std::to_string(GetParam()) + ".safetensors");
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const VisionTower tower(*ws);
     ASSERT_EQ(tower.config().image_size, 256);
 
@@ -83,7 +84,7 @@ INSTANTIATE_TEST_SUITE_P(Samples, VisionGolden, ::testing::Values(0, 1, 2));
 
 TEST(VisionTower, ScalarKernelsAgreeAndThreadCountDoesNotChangeResults) {
     const auto golden = test::tiny_golden_dir() / "sample_1.safetensors";
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const VisionTower tower(*ws);
     const auto pixels = test::read_f32(golden, "pixel_values");
     Compute one;
@@ -101,7 +102,7 @@ TEST(VisionTower, ScalarKernelsAgreeAndThreadCountDoesNotChangeResults) {
 }
 
 TEST(VisionTower, ObservesEveryMatrixInput) {
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const VisionTower tower(*ws);
     const auto pixels = test::read_f32(test::tiny_golden_dir() / "sample_0.safetensors", "pixel_values");
     std::map<std::string, std::pair<int64_t, int64_t>> seen;  // name -> (M, K)
@@ -112,7 +113,7 @@ TEST(VisionTower, ObservesEveryMatrixInput) {
     tower.forward(Compute{}, pixels.data(), &hooks);
     // 1x1 convs and linears: patch_embed.2, 4 PatchEmbed projections, 6 ConvFFNs x 2, 2 x (qkv + proj), SE x 2.
     EXPECT_EQ(seen.size(), 1u + 4u + 12u + 4u + 2u);
-    const std::string p = kVisionPrefix;
+    const std::string p = arch::fastvlm::kVisionPrefix;
     EXPECT_EQ(seen.at(p + "network.4.1.convffn.fc2.weight"), std::make_pair(int64_t(256), int64_t(256)));
     EXPECT_EQ(seen.at(p + "network.10.0.token_mixer.qkv.weight"), std::make_pair(int64_t(16), int64_t(256)));
     EXPECT_EQ(seen.at(p + "conv_exp.se.reduce.weight"), std::make_pair(int64_t(1), int64_t(512)));
@@ -174,17 +175,17 @@ TEST(VisionConfig, FastViTHDTensorTableMatchesDocumentedCounts) {
 }
 
 TEST(VisionConfig, TinyTensorTableMatchesCheckpoint) {
-    auto ws = open_weights(test::tiny_model_dir());
+    auto ws = package::open_weights(test::tiny_model_dir());
     const auto table = vision_tensors(VisionConfig::from_model_config(ws->config()));
     std::set<std::string> expected;
     for (const auto& t : table) {
-        expected.insert(kVisionPrefix + t.name);
-        const auto w = ws->find(kVisionPrefix + t.name);
+        expected.insert(arch::fastvlm::kVisionPrefix + t.name);
+        const auto w = ws->find(arch::fastvlm::kVisionPrefix + t.name);
         ASSERT_TRUE(w) << t.name;
         EXPECT_EQ(w->shape, t.shape) << t.name;
     }
     for (const auto& name : ws->names()) {
-        if (name.rfind(kVisionPrefix, 0) != 0 || name.ends_with("num_batches_tracked") || name.ends_with("head.proj"))
+        if (name.rfind(arch::fastvlm::kVisionPrefix, 0) != 0 || name.ends_with("num_batches_tracked") || name.ends_with("head.proj"))
             continue;
         EXPECT_TRUE(expected.count(name)) << "not in the table: " << name;
     }
@@ -244,7 +245,7 @@ void write_modified_checkpoint(const std::filesystem::path& dir, const std::stri
 }  // namespace
 
 TEST(VisionTower, WronglyShapedTensorIsNamed) {
-    const std::string p = kVisionPrefix;
+    const std::string p = arch::fastvlm::kVisionPrefix;
     const std::vector<std::pair<std::string, std::vector<int64_t>>> cases = {
         {p + "network.4.1.convffn.fc1.weight", {128, 128, 1, 1}},  // a matrix weight (view)
         {p + "network.3.proj.0.lkb_reparam.weight", {64, 1, 49}},  // a conv kernel (fp32 copy)
@@ -254,7 +255,7 @@ TEST(VisionTower, WronglyShapedTensorIsNamed) {
     for (const auto& [name, shape] : cases) {
         test::TempDir dir;
         write_modified_checkpoint(dir.path(), name, shape);
-        auto ws = open_weights(dir.path());
+        auto ws = package::open_weights(dir.path());
         const std::string err = error_of([&] { VisionTower tower(*ws); });
         EXPECT_NE(err.find("'" + name + "'"), std::string::npos) << err;
         EXPECT_NE(err.find("vision tower"), std::string::npos) << err;
