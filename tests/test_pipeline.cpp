@@ -214,7 +214,7 @@ TEST(PipelinePackage, QuantizedPackageRuns) {
     ASSERT_EQ(q.exit_code, 0) << q.err;
     const FastVLM pkg(tmp / "pkg.vlmq");
     const FastVLM ref(test::tiny_model_dir());
-    const Weight emb = pkg.weights().get("model.embed_tokens.weight");
+    const package::Weight emb = pkg.weights().get("model.embed_tokens.weight");
     ASSERT_TRUE(emb.mat.fmt.is_int());
     const Compute c;
     const std::vector<int32_t> ids{0, 7, 450, 123};
