@@ -1,10 +1,8 @@
 #include "model/vision_blocks.h"
 
-#include <cmath>
-
 #include "arch/fastvlm_names.h"
-#include "core/error.h"
 #include "kernels/activations.h"
+#include "model/vision_batch_norm.h"
 #include "model/vision_config.h"
 
 namespace vlmq::model::vision {
@@ -39,21 +37,14 @@ ConvFFN load_conv_ffn(const package::WeightSource& ws, const std::string& prefix
     ConvFFN f;
     f.hidden = hidden;
     f.conv = load_grouped_conv(ws, prefix + kFfnConv, d, 1, VisionConfig::kConvFFNKernel, 1, false);
-    // Fold the eval-mode BatchNorm: w' = w * g / sqrt(var + eps), b' = beta - mean * g / sqrt(var + eps).
-    const std::string bn = prefix + kFfnBatchNorm;
-    const auto gamma = ws.get_f32(weight(bn), {d}), beta = ws.get_f32(bias(bn), {d});
-    const auto mean = ws.get_f32(bn + kBnMean, {d}), var = ws.get_f32(bn + kBnVar, {d});
-    f.conv.bias.resize(size_t(d));
+    FoldedBatchNorm bn = fold_batch_norm(ws, prefix + kFfnBatchNorm, d);
     const int64_t taps = int64_t(f.conv.k) * f.conv.k;
-    for (int64_t ch = 0; ch < d; ++ch) {
-        const size_t i = size_t(ch);
-        if (!(double(var[i]) + VisionConfig::kNormEps > 0) || !std::isfinite(var[i]))
-            fail("{}: tensor '{}' has running variance {} at channel {}", ws.dir().string(), bn + kBnVar,
-                 var[i], ch);
-        const double scale = double(gamma[i]) / std::sqrt(double(var[i]) + double(VisionConfig::kNormEps));
-        for (int64_t t = 0; t < taps; ++t) f.conv.w[size_t(t * d + ch)] = float(f.conv.w[size_t(t * d + ch)] * scale);
-        f.conv.bias[i] = float(double(beta[i]) - double(mean[i]) * scale);
-    }
+    for (int64_t t = 0; t < taps; ++t)  // tap-major [k*k, d]
+        for (int64_t ch = 0; ch < d; ++ch) {
+            float& w = f.conv.w[size_t(t * d + ch)];
+            w = float(w * bn.scale[size_t(ch)]);
+        }
+    f.conv.bias = std::move(bn.bias);
     f.fc1 = load_pointwise(ws, prefix + kFfnFc1, {hidden, d, 1, 1});
     f.fc2 = load_pointwise(ws, prefix + kFfnFc2, {d, hidden, 1, 1});
     return f;

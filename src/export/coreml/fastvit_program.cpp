@@ -5,6 +5,7 @@
 #include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "export/coreml/mil_builder.h"
+#include "model/vision_batch_norm.h"
 
 namespace vlmq::exporters::coreml {
 
@@ -187,24 +188,13 @@ std::string TowerBuilder::conv_bias(const std::string& n, const std::string& x, 
 
 std::string TowerBuilder::conv_ffn(const std::string& n, const std::string& x, const std::string& p, int64_t d,
                                    int64_t h) {
-    // dwconv7x7 with the eval-mode BatchNorm folded in exactly as model::vision::load_conv_ffn does.
+    // dwconv7x7 with the eval-mode BatchNorm folded in, as the engine does.
     const int k = VisionConfig::kConvFFNKernel;
-    const std::string ffn = p + kConvFfn, bn = ffn + kFfnBatchNorm;
-    const auto gamma = ws_.get_f32(src(weight(bn)), {d}), beta = ws_.get_f32(src(bias(bn)), {d});
-    const auto mean = ws_.get_f32(src(bn + kBnMean), {d}), var = ws_.get_f32(src(bn + kBnVar), {d});
-    std::vector<double> scale(static_cast<size_t>(d));
-    std::vector<float> folded_bias(static_cast<size_t>(d));
-    for (int64_t ch = 0; ch < d; ++ch) {
-        const size_t i = size_t(ch);
-        if (!(double(var[i]) + VisionConfig::kNormEps > 0) || !std::isfinite(var[i]))
-            fail("{}: tensor '{}' has running variance {} at channel {}", ws_.dir().string(),
-                 src(bn + kBnVar), var[i], ch);
-        scale[i] = double(gamma[i]) / std::sqrt(double(var[i]) + double(VisionConfig::kNormEps));
-        folded_bias[i] = float(double(beta[i]) - double(mean[i]) * scale[i]);
-    }
+    const std::string ffn = p + kConvFfn;
+    model::FoldedBatchNorm bn = model::fold_batch_norm(ws_, src(ffn + kFfnBatchNorm), d);
     const std::vector<int64_t> dw{d, 1, k, k};
-    const std::string w = matrix(weight(ffn + kFfnConv), dw, dw, scale);
-    const std::string bvar = b_.const_fp32(mil_var_name(folded_ffn_bias_name(p)), {d}, folded_bias);
+    const std::string w = matrix(weight(ffn + kFfnConv), dw, dw, std::move(bn.scale));
+    const std::string bvar = b_.const_fp32(mil_var_name(folded_ffn_bias_name(p)), {d}, bn.bias);
     std::string y = conv(n + "_ffn_dw", x, w, bvar, 1, d);
     y = conv_bias(n + "_ffn_fc1", y, ffn + kFfnFc1, h, d, 1, 1, 1);
     y = gelu(n + "_ffn_gelu", y);

@@ -9,6 +9,7 @@
 #include "export/coreml/export.h"
 #include "export/coreml/interpreter.h"
 #include "export/coreml/mlpackage.h"
+#include "model/vision_batch_norm.h"
 #include "model/vision_tower.h"
 
 namespace vlmq::exporters::coreml {
@@ -67,17 +68,12 @@ std::vector<float> source_values(const package::WeightSource& ws, const Source& 
         case Source::Kind::FoldedBias: {
             const int64_t d = s.shape[0], taps = int64_t(v.size()) / d;
             const std::string ffn_conv = weight(std::string(kConvFfn) + kFfnConv);
-            const std::string bn = vision_name(s.tensor.substr(0, s.tensor.size() - ffn_conv.size()) + kConvFfn + kFfnBatchNorm);
-            const auto gamma = ws.get_f32(weight(bn), {d}), beta = ws.get_f32(bias(bn), {d});
-            const auto mean = ws.get_f32(bn + kBnMean, {d}), var = ws.get_f32(bn + kBnVar, {d});
-            std::vector<float> bias(static_cast<size_t>(d));
-            for (int64_t ch = 0; ch < d; ++ch) {
-                const size_t i = size_t(ch);
-                const double scale = double(gamma[i]) / std::sqrt(double(var[i]) + double(model::VisionConfig::kNormEps));
-                for (int64_t k = 0; k < taps; ++k) v[size_t(ch * taps + k)] = float(v[size_t(ch * taps + k)] * scale);
-                bias[i] = float(double(beta[i]) - double(mean[i]) * scale);
-            }
-            return s.kind == Source::Kind::FoldedBias ? bias : v;
+            const std::string block = s.tensor.substr(0, s.tensor.size() - ffn_conv.size());
+            model::FoldedBatchNorm bn = model::fold_batch_norm(ws, vision_name(block + kConvFfn + kFfnBatchNorm), d);
+            if (s.kind == Source::Kind::FoldedBias) return std::move(bn.bias);
+            for (int64_t ch = 0; ch < d; ++ch)
+                for (int64_t k = 0; k < taps; ++k) v[size_t(ch * taps + k)] = float(v[size_t(ch * taps + k)] * bn.scale[size_t(ch)]);
+            return v;
         }
     }
     return v;
