@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "arch/fastvlm_names.h"
 #include "core/half.h"
 #include "kernels/activations.h"
 #include "kernels/conv.h"
@@ -49,7 +50,7 @@ public:
             else if (t.name.find("layer_scale") != std::string::npos) lo = 0.0f, hi = 0.1f;
             std::vector<uint16_t> data(static_cast<size_t>(numel));
             for (auto& v : data) v = f32_to_bf16(uniform(state, lo, hi));
-            tensors_[model::kVisionPrefix + t.name] = {t.shape, std::move(data)};
+            tensors_[arch::fastvlm::vision_name(t.name)] = {t.shape, std::move(data)};
         }
     }
     const json& config() const override { return config_; }

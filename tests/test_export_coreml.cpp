@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "export/coreml/export.h"
@@ -103,7 +104,7 @@ uint64_t expected_weight_bin(const model::VisionConfig& cfg, const std::function
             if (numel >= 10) blobs.push_back(uint64_t(numel) * 4);
             continue;
         }
-        const qformat::Format f = fmt_of(std::string(model::kVisionPrefix) + n);
+        const qformat::Format f = fmt_of(std::string(arch::fastvlm::kVisionPrefix) + n);
         const int parts = n.find("qkv.weight") != std::string::npos ? 3 : 1;
         const int64_t rows = t.shape[0] / parts, cols = numel / t.shape[0];
         for (int p = 0; p < parts; ++p) {
@@ -164,7 +165,7 @@ double worst_matrix_input_diff(const fs::path& model, const fs::path& mlpackage,
     double worst = 0;
     *compared = 0;
     for (const auto& [name, x] : engine) {
-        std::string var = name.substr(std::string(model::kVisionPrefix).size());
+        std::string var = name.substr(std::string(arch::fastvlm::kVisionPrefix).size());
         std::replace(var.begin(), var.end(), '.', '_');
         if (var.find("qkv") != std::string::npos) var += "_q";
         auto it = program.find(var);
@@ -270,7 +271,7 @@ TEST(CoremlExport, AdrInt4PackageMatchesTheEngineAndItsSizeArithmetic) {
     // A decompressed int4 weight is bit-identical to vlmq's dequantization.
     const MlPackage ml(dir / "adr.mlpackage");
     const Interpreter interp(ml.spec(), [&](const std::string& f) -> const BlobReader& { return ml.blobs(f); }, {});
-    const std::string name = std::string(model::kVisionPrefix) + "network.4.1.convffn.fc1.weight";
+    const std::string name = std::string(arch::fastvlm::kVisionPrefix) + "network.4.1.convffn.fc1.weight";
     const Tensor w = interp.constant("network_4_1_convffn_fc1_weight");
     const auto ws = package::open_weights(vlmq_pkg);
     EXPECT_EQ(ws->get(name).mat.fmt.name(), "int4_g32_sym");

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "arch/fastvlm_names.h"
 #include "io/safetensors.h"
 #include "model/vision_config.h"
 #include "model/vision_tower.h"
@@ -112,7 +113,7 @@ TEST(VisionTower, ObservesEveryMatrixInput) {
     tower.forward(Compute{}, pixels.data(), &hooks);
     // 1x1 convs and linears: patch_embed.2, 4 PatchEmbed projections, 6 ConvFFNs x 2, 2 x (qkv + proj), SE x 2.
     EXPECT_EQ(seen.size(), 1u + 4u + 12u + 4u + 2u);
-    const std::string p = kVisionPrefix;
+    const std::string p = arch::fastvlm::kVisionPrefix;
     EXPECT_EQ(seen.at(p + "network.4.1.convffn.fc2.weight"), std::make_pair(int64_t(256), int64_t(256)));
     EXPECT_EQ(seen.at(p + "network.10.0.token_mixer.qkv.weight"), std::make_pair(int64_t(16), int64_t(256)));
     EXPECT_EQ(seen.at(p + "conv_exp.se.reduce.weight"), std::make_pair(int64_t(1), int64_t(512)));
@@ -178,13 +179,13 @@ TEST(VisionConfig, TinyTensorTableMatchesCheckpoint) {
     const auto table = vision_tensors(VisionConfig::from_model_config(ws->config()));
     std::set<std::string> expected;
     for (const auto& t : table) {
-        expected.insert(kVisionPrefix + t.name);
-        const auto w = ws->find(kVisionPrefix + t.name);
+        expected.insert(arch::fastvlm::kVisionPrefix + t.name);
+        const auto w = ws->find(arch::fastvlm::kVisionPrefix + t.name);
         ASSERT_TRUE(w) << t.name;
         EXPECT_EQ(w->shape, t.shape) << t.name;
     }
     for (const auto& name : ws->names()) {
-        if (name.rfind(kVisionPrefix, 0) != 0 || name.ends_with("num_batches_tracked") || name.ends_with("head.proj"))
+        if (name.rfind(arch::fastvlm::kVisionPrefix, 0) != 0 || name.ends_with("num_batches_tracked") || name.ends_with("head.proj"))
             continue;
         EXPECT_TRUE(expected.count(name)) << "not in the table: " << name;
     }
@@ -244,7 +245,7 @@ void write_modified_checkpoint(const std::filesystem::path& dir, const std::stri
 }  // namespace
 
 TEST(VisionTower, WronglyShapedTensorIsNamed) {
-    const std::string p = kVisionPrefix;
+    const std::string p = arch::fastvlm::kVisionPrefix;
     const std::vector<std::pair<std::string, std::vector<int64_t>>> cases = {
         {p + "network.4.1.convffn.fc1.weight", {128, 128, 1, 1}},  // a matrix weight (view)
         {p + "network.3.proj.0.lkb_reparam.weight", {64, 1, 49}},  // a conv kernel (fp32 copy)

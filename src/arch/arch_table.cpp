@@ -41,6 +41,24 @@ std::string ArchMatcher::unit_of(const std::string& name) const {
     return "";
 }
 
+std::string regex_literal(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (std::string_view(R"(\^$.|?*+()[]{})").find(c) != std::string_view::npos) out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+std::string regex_any_of(std::initializer_list<std::string_view> texts) {
+    std::string out = "(?:";
+    for (std::string_view t : texts) {
+        if (out.size() > 3) out += '|';
+        out += regex_literal(t);
+    }
+    return out + ")";
+}
+
 ArchTable arch_table_for_config(const json& config, const std::string& where) {
     std::string model_type = config.value("model_type", "");
     if (model_type == "llava_qwen2" || model_type == "fastvlm") return fastvlm_arch_table();

@@ -2,9 +2,11 @@
 // An architecture's tensor table: ordered rules mapping tensor names to a component and a role.
 // The quantizer reads only this table (plus the config); it knows nothing about any model's internals.
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <regex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/dtype.h"
@@ -63,6 +65,11 @@ private:
     ArchTable table_;
     std::vector<std::regex> rules_, keep_, units_;
 };
+
+// `text` as an ECMAScript regex matching exactly that text (metacharacters escaped), to build rules from names.
+std::string regex_literal(std::string_view text);
+// (?:a|b|...) over literal texts.
+std::string regex_any_of(std::initializer_list<std::string_view> texts);
 
 // The architecture table for a checkpoint's config.json (by model_type / architectures); fails for unknown ones.
 ArchTable arch_table_for_config(const json& config, const std::string& where);

@@ -1,6 +1,20 @@
 #include "arch/fastvlm_arch.h"
 
+#include "arch/fastvlm_names.h"
+
 namespace vlmq::arch {
+
+namespace {
+
+using namespace fastvlm;
+
+// `^<literal path>`: the start of every tensor under a module path.
+std::string under(std::string_view path) { return std::string("^").append(regex_literal(path)); }
+
+// A container path as a module name: "conv_exp." -> "conv_exp".
+std::string_view module_of(std::string_view container) { return container.substr(0, container.size() - 1); }
+
+}  // namespace
 
 ArchTable fastvlm_arch_table() {
     ArchTable t;
@@ -8,36 +22,41 @@ ArchTable fastvlm_arch_table() {
     // The ADR's names: the token embeddings are its "text encoder", the projector its "fusion layers".
     t.components = {"vision_encoder", "text_encoder", "fusion_layers", "decoder"};
     t.rules = {
-        {R"(^model\.vision_tower\.)", "vision_encoder"},
-        {R"(^model\.embed_tokens\.)", "text_encoder"},
-        {R"(^model\.mm_projector\.)", "fusion_layers"},
-        {R"(^model\.layers\.)", "decoder"},
-        {R"(^model\.norm\.)", "decoder"},
-        {R"(^lm_head\.)", "decoder"},
+        {under(kVisionTower), "vision_encoder"},
+        {under(kEmbedTokens) + "\\.", "text_encoder"},
+        {under(kProjector), "fusion_layers"},
+        {under(kLayers), "decoder"},
+        {under(kFinalNorm) + "\\.", "decoder"},
+        {under(kLmHead) + "\\.", "decoder"},
     };
+    // Biases, every norm (RMSNorm, LayerNormChannel, BatchNorm statistics and counters) and layer scales.
     t.keep_patterns = {
-        R"(\.bias$)", R"(norm)", R"(\.bn\.)", R"(layer_scale)", R"(num_batches_tracked)",
+        regex_literal(kBias) + "$", "norm", R"(\.bn\.)", regex_literal(kLayerScale), regex_literal(kBnCounter),
     };
+    const std::string layer_unit = "(" + regex_literal(kLayers) + "\\d+)\\.";  // $1 = "model.layers.{i}"
+    const std::string vision = regex_literal(kVisionPrefix);
     t.unit_patterns = {
-        R"(^(model\.layers\.\d+)\.)",
-        R"(^(model\.vision_tower\.vision_tower\.model\.network\.\d+(?:\.\d+)?)\.)",
-        R"(^(model\.vision_tower\.vision_tower\.model\.(?:patch_embed|conv_exp|head))\.?)",
-        R"(^(model\.mm_projector\.\d+)\.)",
-        R"(^(model\.embed_tokens)\.)",
-        R"(^(lm_head)\.)",
+        "^" + layer_unit,
+        "^(" + vision + regex_literal(kNetwork) + "\\d+(?:\\.\\d+)?)\\.",  // a network entry or one stage block
+        "^(" + vision + regex_any_of({module_of(kStem), module_of(kConvExp), module_of(kHead)}) + ")\\.?",
+        "^(" + regex_literal(kProjector) + "\\d+)\\.",
+        "^(" + regex_literal(kEmbedTokens) + ")\\.",
+        "^(" + regex_literal(kLmHead) + ")\\.",
     };
     using K = ScaleProducer::Kind;
-    const std::string V = R"(^(model\.vision_tower\.vision_tower\.model\.network\.\d+\.\d+)\.)";
+    const std::string block = "^(" + vision + regex_literal(kNetwork) + "\\d+\\.\\d+)\\.";  // $1 = a stage block
+    const std::string ffn = std::string("$1.") + kConvFfn + kFfnBatchNorm;
     t.scale_groups = {
-        {R"(^(model\.layers\.\d+)\.self_attn\.[qkv]_proj\.weight$)", "$1.attn_input",
-         {{"$1.input_layernorm.weight", K::Vector}}},
-        {R"(^(model\.layers\.\d+)\.mlp\.(gate|up)_proj\.weight$)", "$1.mlp_input",
-         {{"$1.post_attention_layernorm.weight", K::Vector}}},
-        {R"(^(model\.layers\.\d+)\.mlp\.down_proj\.weight$)", "$1.down_input", {{"$1.mlp.up_proj.weight", K::Rows}}},
-        {V + R"(token_mixer\.qkv\.weight$)", "$1.attn_input", {{"$1.norm.weight", K::Vector}, {"$1.norm.bias", K::Vector}}},
-        {V + R"(token_mixer\.proj\.weight$)", "$1.attn_values", {{"$1.token_mixer.qkv.weight", K::Rows}}},
-        {V + R"(convffn\.fc1\.weight$)", "$1.ffn_input",
-         {{"$1.convffn.conv.bn.weight", K::Vector}, {"$1.convffn.conv.bn.bias", K::Vector}}},
+        {"^" + layer_unit + regex_any_of({kAttnQ, kAttnK, kAttnV}) + regex_literal(kWeight) + "$", "$1.attn_input",
+         {{"$1." + weight(kInputNorm), K::Vector}}},
+        {"^" + layer_unit + regex_any_of({kMlpGate, kMlpUp}) + regex_literal(kWeight) + "$", "$1.mlp_input",
+         {{"$1." + weight(kPostAttnNorm), K::Vector}}},
+        {"^" + layer_unit + regex_literal(weight(kMlpDown)) + "$", "$1.down_input", {{"$1." + weight(kMlpUp), K::Rows}}},
+        {block + regex_literal(weight(kAttnQkv)) + "$", "$1.attn_input",
+         {{"$1." + weight(kAttnNorm), K::Vector}, {"$1." + bias(kAttnNorm), K::Vector}}},
+        {block + regex_literal(weight(kAttnProj)) + "$", "$1.attn_values", {{"$1." + weight(kAttnQkv), K::Rows}}},
+        {block + regex_literal(weight(std::string(kConvFfn) + kFfnFc1)) + "$", "$1.ffn_input",
+         {{weight(ffn), K::Vector}, {bias(ffn), K::Vector}}},
     };
     return t;
 }

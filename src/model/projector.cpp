@@ -1,5 +1,6 @@
 #include "model/projector.h"
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "kernels/activations.h"
 
@@ -17,10 +18,12 @@ Projector::Projector(const package::WeightSource& ws) {
     const int64_t hidden = json_int(cfg, "hidden_size", where);
     if (in < 1 || in > (1 << 20)) fail("{}: field 'mm_hidden_size' is {}, expected 1..{}", where, in, 1 << 20);
     if (hidden < 1 || hidden > (1 << 16)) fail("{}: field 'hidden_size' is {}, expected 1..{}", where, hidden, 1 << 16);
-    fc1_ = ws.get("model.mm_projector.0.weight", {hidden, in});
-    b1_ = ws.get_f32("model.mm_projector.0.bias", {hidden});
-    fc2_ = ws.get("model.mm_projector.2.weight", {hidden, hidden});
-    b2_ = ws.get_f32("model.mm_projector.2.bias", {hidden});
+    using namespace arch::fastvlm;
+    const std::string fc1 = projector(kProjectorFc1), fc2 = projector(kProjectorFc2);
+    fc1_ = ws.get(weight(fc1), {hidden, in});
+    b1_ = ws.get_f32(bias(fc1), {hidden});
+    fc2_ = ws.get(weight(fc2), {hidden, hidden});
+    b2_ = ws.get_f32(bias(fc2), {hidden});
 }
 
 std::vector<float> Projector::forward(const Compute& c, const float* x, int64_t n,

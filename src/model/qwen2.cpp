@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "kernels/attention.h"
 #include "core/cpu_features.h"
@@ -28,31 +29,32 @@ Qwen2::Qwen2(const package::WeightSource& ws) : Qwen2(ws, Qwen2Config::from_json
 
 Qwen2::Qwen2(const package::WeightSource& ws, const Qwen2Config& cfg) : cfg_(cfg) {
     cfg_.validate((ws.dir() / "config.json").string());
+    using namespace arch::fastvlm;
     const int64_t H = cfg_.hidden_size, I = cfg_.intermediate_size, V = cfg_.vocab_size, kvd = cfg_.kv_dim();
-    embed_tokens_ = ws.get("model.embed_tokens.weight", {V, H});
-    if (ws.has("lm_head.weight"))
-        lm_head_ = ws.get("lm_head.weight", {V, H});
+    embed_tokens_ = ws.get(weight(kEmbedTokens), {V, H});
+    if (const std::string lm_head = weight(kLmHead); ws.has(lm_head))
+        lm_head_ = ws.get(lm_head, {V, H});
     else if (cfg_.tie_word_embeddings)
         lm_head_ = embed_tokens_;
     else
-        fail("{}: missing tensor 'lm_head.weight' (and tie_word_embeddings is false)", ws.dir().string());
-    final_norm_ = ws.get_f32("model.norm.weight", {H});
+        fail("{}: missing tensor '{}' (and tie_word_embeddings is false)", ws.dir().string(), lm_head);
+    final_norm_ = ws.get_f32(weight(kFinalNorm), {H});
     layers_.resize(size_t(cfg_.num_layers));
     for (int i = 0; i < cfg_.num_layers; ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
+        const std::string p = layer(i);
         Layer& l = layers_[size_t(i)];
-        l.input_norm = ws.get_f32(p + "input_layernorm.weight", {H});
-        l.post_norm = ws.get_f32(p + "post_attention_layernorm.weight", {H});
-        l.q = ws.get(p + "self_attn.q_proj.weight", {H, H});
-        l.k = ws.get(p + "self_attn.k_proj.weight", {kvd, H});
-        l.v = ws.get(p + "self_attn.v_proj.weight", {kvd, H});
-        l.o = ws.get(p + "self_attn.o_proj.weight", {H, H});
-        l.q_bias = ws.get_f32(p + "self_attn.q_proj.bias", {H});
-        l.k_bias = ws.get_f32(p + "self_attn.k_proj.bias", {kvd});
-        l.v_bias = ws.get_f32(p + "self_attn.v_proj.bias", {kvd});
-        l.gate = ws.get(p + "mlp.gate_proj.weight", {I, H});
-        l.up = ws.get(p + "mlp.up_proj.weight", {I, H});
-        l.down = ws.get(p + "mlp.down_proj.weight", {H, I});
+        l.input_norm = ws.get_f32(weight(p + kInputNorm), {H});
+        l.post_norm = ws.get_f32(weight(p + kPostAttnNorm), {H});
+        l.q = ws.get(weight(p + kAttnQ), {H, H});
+        l.k = ws.get(weight(p + kAttnK), {kvd, H});
+        l.v = ws.get(weight(p + kAttnV), {kvd, H});
+        l.o = ws.get(weight(p + kAttnO), {H, H});
+        l.q_bias = ws.get_f32(bias(p + kAttnQ), {H});
+        l.k_bias = ws.get_f32(bias(p + kAttnK), {kvd});
+        l.v_bias = ws.get_f32(bias(p + kAttnV), {kvd});
+        l.gate = ws.get(weight(p + kMlpGate), {I, H});
+        l.up = ws.get(weight(p + kMlpUp), {I, H});
+        l.down = ws.get(weight(p + kMlpDown), {H, I});
     }
 }
 

@@ -48,7 +48,7 @@ Qwen2Config Qwen2Config::from_json(const json& config, const std::string& where)
     c.intermediate_size = int_field(config, "intermediate_size", where, 1, 1 << 20);
     c.vocab_size = int_field(config, "vocab_size", where, 1, 1 << 22);
     c.rope_theta = number_or(config, "rope_theta", where, 10000.0);
-    c.rms_norm_eps = float(number_or(config, "rms_norm_eps", where, 1e-6));
+    c.rms_norm_eps = number_or(config, "rms_norm_eps", where, 1e-6);
     if (config.contains("tie_word_embeddings")) {
         const json& t = config["tie_word_embeddings"];
         if (!t.is_boolean()) fail("{}: field 'tie_word_embeddings' must be true or false, got {}", where, t.dump());
@@ -78,7 +78,7 @@ void Qwen2Config::validate(const std::string& where) const {
     if (vocab_size < 1) fail("{}: field 'vocab_size' must be positive, got {}", where, vocab_size);
     if (!std::isfinite(rope_theta) || rope_theta <= 1.0)
         fail("{}: field 'rope_theta' must be a finite number > 1, got {}", where, rope_theta);
-    if (!std::isfinite(rms_norm_eps) || rms_norm_eps <= 0.0f || rms_norm_eps > 1.0f)
+    if (!std::isfinite(rms_norm_eps) || float(rms_norm_eps) <= 0.0f || float(rms_norm_eps) > 1.0f)
         fail("{}: field 'rms_norm_eps' must be in (0, 1], got {}", where, rms_norm_eps);
     if (max_positions < 1) fail("{}: field 'max_position_embeddings' must be positive, got {}", where, max_positions);
     for (int32_t id : eos_token_ids)

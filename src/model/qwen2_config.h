@@ -17,7 +17,7 @@ struct Qwen2Config {
     int intermediate_size = 4864;
     int vocab_size = 151936;  // embedding rows
     double rope_theta = 1e6;
-    float rms_norm_eps = 1e-6f;
+    double rms_norm_eps = 1e-6;  // as config.json spells it (kernels take it as float)
     bool tie_word_embeddings = false;  // only used when the checkpoint has no lm_head.weight
     int64_t max_positions = 32768;
     std::vector<int32_t> eos_token_ids;  // config eos_token_id (int or list); may be empty

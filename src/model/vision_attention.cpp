@@ -2,6 +2,7 @@
 // then the ConvFFN, each added through its per-channel layer scale.
 #include <cmath>
 
+#include "arch/fastvlm_names.h"
 #include "kernels/activations.h"
 #include "kernels/linear.h"
 #include "model/vision_blocks.h"
@@ -9,18 +10,18 @@
 
 namespace vlmq::model::vision {
 
-
 AttentionBlock load_attention_block(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
                                     int64_t head_dim) {
+    using namespace arch::fastvlm;
     AttentionBlock b;
     b.head_dim = head_dim;
-    b.norm_w = ws.get_f32(prefix + "norm.weight", {d});
-    b.norm_b = ws.get_f32(prefix + "norm.bias", {d});
-    b.qkv = load_pointwise(ws, prefix + "token_mixer.qkv.weight", "", {3 * d, d});
-    b.proj = load_pointwise(ws, prefix + "token_mixer.proj.weight", prefix + "token_mixer.proj.bias", {d, d});
-    b.ffn = load_conv_ffn(ws, prefix + "convffn.", d, hidden);
-    b.ls1 = ws.get_f32(prefix + "layer_scale_1", {d, 1, 1});
-    b.ls2 = ws.get_f32(prefix + "layer_scale_2", {d, 1, 1});
+    b.norm_w = ws.get_f32(weight(prefix + kAttnNorm), {d});
+    b.norm_b = ws.get_f32(bias(prefix + kAttnNorm), {d});
+    b.qkv = load_pointwise(ws, prefix + kAttnQkv, {3 * d, d}, false);
+    b.proj = load_pointwise(ws, prefix + kAttnProj, {d, d});
+    b.ffn = load_conv_ffn(ws, prefix + kConvFfn, d, hidden);
+    b.ls1 = ws.get_f32(prefix + kLayerScale1, {d, 1, 1});
+    b.ls2 = ws.get_f32(prefix + kLayerScale2, {d, 1, 1});
     return b;
 }
 

@@ -1,13 +1,13 @@
 #include "model/vision_blocks.h"
 
-#include <cmath>
-
-#include "core/error.h"
+#include "arch/fastvlm_names.h"
 #include "kernels/activations.h"
+#include "model/vision_batch_norm.h"
 #include "model/vision_config.h"
 
 namespace vlmq::model::vision {
 
+using namespace arch::fastvlm;
 
 void GroupedConv::run(const Compute& c, const FeatureMap& x, FeatureMap& y) const {
     const kernels::DepthwiseShape s = shape(x.h, x.w);
@@ -15,45 +15,38 @@ void GroupedConv::run(const Compute& c, const FeatureMap& x, FeatureMap& y) cons
     kernels::depthwise_conv_hwc(c, s, x.data.data(), w.data(), bias.empty() ? nullptr : bias.data(), y.data.data());
 }
 
-GroupedConv load_grouped_conv(const package::WeightSource& ws, const std::string& name, int64_t c_in, int multiplier, int k,
+GroupedConv load_grouped_conv(const package::WeightSource& ws, const std::string& leaf, int64_t c_in, int multiplier, int k,
                               int stride, bool with_bias) {
     GroupedConv g;
     g.k = k, g.stride = stride, g.multiplier = multiplier, g.c_in = c_in;
-    const std::vector<float> oihw = ws.get_f32(name + ".weight", {g.c_out(), 1, k, k});
+    const std::vector<float> oihw = ws.get_f32(weight(leaf), {g.c_out(), 1, k, k});
     g.w = kernels::pack_depthwise_weights(oihw.data(), g.c_out(), k);
-    if (with_bias) g.bias = ws.get_f32(name + ".bias", {g.c_out()});
+    if (with_bias) g.bias = ws.get_f32(bias(leaf), {g.c_out()});
     return g;
 }
 
-Pointwise load_pointwise(const package::WeightSource& ws, const std::string& weight_name, const std::string& bias_name,
-                         const std::vector<int64_t>& shape) {
+Pointwise load_pointwise(const package::WeightSource& ws, const std::string& leaf, const std::vector<int64_t>& shape,
+                         bool with_bias) {
     Pointwise p;
-    p.w = ws.get(weight_name, shape);
-    if (!bias_name.empty()) p.bias = ws.get_f32(bias_name, {shape[0]});
+    p.w = ws.get(weight(leaf), shape);
+    if (with_bias) p.bias = ws.get_f32(bias(leaf), {shape[0]});
     return p;
 }
 
 ConvFFN load_conv_ffn(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden) {
     ConvFFN f;
     f.hidden = hidden;
-    f.conv = load_grouped_conv(ws, prefix + "conv.conv", d, 1, VisionConfig::kConvFFNKernel, 1, false);
-    // Fold the eval-mode BatchNorm: w' = w * g / sqrt(var + eps), b' = beta - mean * g / sqrt(var + eps).
-    const std::string bn = prefix + "conv.bn.";
-    const auto gamma = ws.get_f32(bn + "weight", {d}), beta = ws.get_f32(bn + "bias", {d});
-    const auto mean = ws.get_f32(bn + "running_mean", {d}), var = ws.get_f32(bn + "running_var", {d});
-    f.conv.bias.resize(size_t(d));
+    f.conv = load_grouped_conv(ws, prefix + kFfnConv, d, 1, VisionConfig::kConvFFNKernel, 1, false);
+    FoldedBatchNorm bn = fold_batch_norm(ws, prefix + kFfnBatchNorm, d);
     const int64_t taps = int64_t(f.conv.k) * f.conv.k;
-    for (int64_t ch = 0; ch < d; ++ch) {
-        const size_t i = size_t(ch);
-        if (!(double(var[i]) + VisionConfig::kNormEps > 0) || !std::isfinite(var[i]))
-            fail("{}: tensor '{}' has running variance {} at channel {}", ws.dir().string(), bn + "running_var",
-                 var[i], ch);
-        const double scale = double(gamma[i]) / std::sqrt(double(var[i]) + double(VisionConfig::kNormEps));
-        for (int64_t t = 0; t < taps; ++t) f.conv.w[size_t(t * d + ch)] = float(f.conv.w[size_t(t * d + ch)] * scale);
-        f.conv.bias[i] = float(double(beta[i]) - double(mean[i]) * scale);
-    }
-    f.fc1 = load_pointwise(ws, prefix + "fc1.weight", prefix + "fc1.bias", {hidden, d, 1, 1});
-    f.fc2 = load_pointwise(ws, prefix + "fc2.weight", prefix + "fc2.bias", {d, hidden, 1, 1});
+    for (int64_t t = 0; t < taps; ++t)  // tap-major [k*k, d]
+        for (int64_t ch = 0; ch < d; ++ch) {
+            float& w = f.conv.w[size_t(t * d + ch)];
+            w = float(w * bn.scale[size_t(ch)]);
+        }
+    f.conv.bias = std::move(bn.bias);
+    f.fc1 = load_pointwise(ws, prefix + kFfnFc1, {hidden, d, 1, 1});
+    f.fc2 = load_pointwise(ws, prefix + kFfnFc2, {d, hidden, 1, 1});
     return f;
 }
 
@@ -69,9 +62,9 @@ void ConvFFN::run(const Compute& c, const ForwardHooks* hooks, const FeatureMap&
 RepMixerBlock load_repmixer_block(const package::WeightSource& ws, const std::string& prefix, int64_t d, int64_t hidden,
                                   int kernel) {
     RepMixerBlock b;
-    b.mixer = load_grouped_conv(ws, prefix + "token_mixer.reparam_conv", d, 1, kernel, 1, true);
-    b.ffn = load_conv_ffn(ws, prefix + "convffn.", d, hidden);
-    b.layer_scale = ws.get_f32(prefix + "layer_scale", {d, 1, 1});
+    b.mixer = load_grouped_conv(ws, prefix + kMixerConv, d, 1, kernel, 1, true);
+    b.ffn = load_conv_ffn(ws, prefix + kConvFfn, d, hidden);
+    b.layer_scale = ws.get_f32(prefix + kLayerScale, {d, 1, 1});
     return b;
 }
 
@@ -85,9 +78,8 @@ void RepMixerBlock::run(const Compute& c, const ForwardHooks* hooks, FeatureMap&
 
 PatchEmbed load_patch_embed(const package::WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int k) {
     PatchEmbed p;
-    p.down = load_grouped_conv(ws, prefix + "proj.0.lkb_reparam", c_in, int(c_out / c_in), k, 2, true);
-    p.proj = load_pointwise(ws, prefix + "proj.1.reparam_conv.weight", prefix + "proj.1.reparam_conv.bias",
-                            {c_out, c_out, 1, 1});
+    p.down = load_grouped_conv(ws, prefix + kPatchEmbedDown, c_in, int(c_out / c_in), k, 2, true);
+    p.proj = load_pointwise(ws, prefix + kPatchEmbedProj, {c_out, c_out, 1, 1});
     return p;
 }
 
@@ -99,15 +91,16 @@ void PatchEmbed::run(const Compute& c, const ForwardHooks* hooks, FeatureMap& x,
     kernels::gelu(c, x.data.data(), int64_t(x.data.size()));
 }
 
-Stem load_stem(const package::WeightSource& ws, const std::string& prefix, int64_t c) {
+Stem load_stem(const package::WeightSource& ws, int64_t c) {
     const int k = VisionConfig::kStemKernel;
+    auto conv = [](int i) { return vision_name(vision_stem(i) + kReparamConv); };
     Stem st;
     st.conv0_shape = {0, 0, 3, c, k, 2};
-    const auto w0 = ws.get_f32(prefix + "0.reparam_conv.weight", {c, 3, k, k});
+    const auto w0 = ws.get_f32(weight(conv(0)), {c, 3, k, k});
     st.conv0_w = kernels::pack_conv2d_weights(w0.data(), c, 3, k);
-    st.conv0_b = ws.get_f32(prefix + "0.reparam_conv.bias", {c});
-    st.conv1 = load_grouped_conv(ws, prefix + "1.reparam_conv", c, 1, k, 2, true);
-    st.conv2 = load_pointwise(ws, prefix + "2.reparam_conv.weight", prefix + "2.reparam_conv.bias", {c, c, 1, 1});
+    st.conv0_b = ws.get_f32(bias(conv(0)), {c});
+    st.conv1 = load_grouped_conv(ws, conv(1), c, 1, k, 2, true);
+    st.conv2 = load_pointwise(ws, conv(2), {c, c, 1, 1});
     return st;
 }
 
@@ -130,9 +123,9 @@ void Stem::run(const Compute& c, const ForwardHooks* hooks, const float* pixels,
 
 ConvExp load_conv_exp(const package::WeightSource& ws, const std::string& prefix, int64_t c_in, int64_t c_out, int64_t se) {
     ConvExp e;
-    e.conv = load_grouped_conv(ws, prefix + "reparam_conv", c_in, int(c_out / c_in), VisionConfig::kStemKernel, 1, true);
-    e.reduce = load_pointwise(ws, prefix + "se.reduce.weight", prefix + "se.reduce.bias", {se, c_out, 1, 1});
-    e.expand = load_pointwise(ws, prefix + "se.expand.weight", prefix + "se.expand.bias", {c_out, se, 1, 1});
+    e.conv = load_grouped_conv(ws, prefix + kReparamConv, c_in, int(c_out / c_in), VisionConfig::kStemKernel, 1, true);
+    e.reduce = load_pointwise(ws, prefix + kSeReduce, {se, c_out, 1, 1});
+    e.expand = load_pointwise(ws, prefix + kSeExpand, {c_out, se, 1, 1});
     return e;
 }
 

@@ -5,6 +5,9 @@
 // Weights: kxk conv kernels, biases, norms and layer scales are fp32 copies made at load (ConvFFN BatchNorm
 // folded into its depthwise conv); 1x1 convs and linears stay package::Weight views (any qformat) and run through
 // apply_linear, so they must outlive the blocks with the package::WeightSource.
+//
+// Names: each load_* takes the full checkpoint path of its module (`leaf`: the tensors are "<leaf>.weight" and
+// "<leaf>.bias"; `prefix`: a container ending in '.') and appends the arch::fastvlm names of the tensors inside.
 #include <string>
 #include <vector>
 
@@ -50,8 +53,8 @@ struct GroupedConv {
     void run(const Compute& c, const FeatureMap& x, FeatureMap& y) const;
 };
 
-// `name` = prefix of "<name>.weight" [c_in*mult, 1, k, k] and (with_bias) "<name>.bias".
-GroupedConv load_grouped_conv(const package::WeightSource& ws, const std::string& name, int64_t c_in, int multiplier, int k,
+// "<leaf>.weight" [c_in*mult, 1, k, k] and (with_bias) "<leaf>.bias".
+GroupedConv load_grouped_conv(const package::WeightSource& ws, const std::string& leaf, int64_t c_in, int multiplier, int k,
                               int stride, bool with_bias);
 
 // 1x1 conv or linear: y[N, rows] = x[N, cols] W^T + b.
@@ -65,8 +68,8 @@ struct Pointwise {
 };
 
 // `shape` is the stored weight shape ([o, i, 1, 1] for convs, [o, i] for linears).
-Pointwise load_pointwise(const package::WeightSource& ws, const std::string& weight_name, const std::string& bias_name,
-                         const std::vector<int64_t>& shape);
+Pointwise load_pointwise(const package::WeightSource& ws, const std::string& leaf, const std::vector<int64_t>& shape,
+                         bool with_bias = true);
 
 // dwconv7x7 -> BatchNorm (folded) -> 1x1 d->h + bias -> GELU -> 1x1 h->d + bias.
 struct ConvFFN {
@@ -123,7 +126,7 @@ struct Stem {
     void run(const Compute& c, const ForwardHooks* hooks, const float* pixels, int64_t size, FeatureMap& x,
              Scratch& s) const;
 };
-Stem load_stem(const package::WeightSource& ws, const std::string& prefix, int64_t c);
+Stem load_stem(const package::WeightSource& ws, int64_t c);
 
 // conv_exp: grouped 3x3 (c -> mult*c) + bias -> squeeze-excite -> GELU.
 struct ConvExp {

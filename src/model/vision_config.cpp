@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 
 namespace vlmq::model {
@@ -40,11 +41,16 @@ int small_int(const json& obj, const std::string& key, const std::string& where)
     return int(v);
 }
 
+constexpr std::string_view kTowerNamePrefix = "mobileclip_l_";  // + image size
+// vision_tower_config spellings of token_mixers and pos_embs entries.
+constexpr const char* kRepMixerName = "repmixer";
+constexpr const char* kAttentionName = "attention";
+constexpr const char* kRepCPEName = "repcpe";
+
 // "mobileclip_l_1024" -> 1024; fails for towers that are not FastViTHD.
 int image_size_from_tower_name(const std::string& name, const std::string& where) {
-    const std::string prefix = "mobileclip_l_";
-    if (name.rfind(prefix, 0) == 0) {
-        const std::string digits = name.substr(prefix.size());
+    if (name.starts_with(kTowerNamePrefix)) {
+        const std::string digits = name.substr(kTowerNamePrefix.size());
         if (!digits.empty() && digits.size() <= 6 && digits.find_first_not_of("0123456789") == std::string::npos)
             if (const int size = std::stoi(digits); size >= 1) return size;
     }
@@ -85,9 +91,9 @@ VisionConfig VisionConfig::from_model_config(const json& config, const std::stri
     if (!mixers.is_array()) fail("{}: field 'token_mixers' must be a list, got {}", w, mixers.dump());
     cfg.token_mixers.clear();
     for (const json& m : mixers) {
-        if (m == "repmixer")
+        if (m == kRepMixerName)
             cfg.token_mixers.push_back(TokenMixer::RepMixer);
-        else if (m == "attention")
+        else if (m == kAttentionName)
             cfg.token_mixers.push_back(TokenMixer::Attention);
         else
             fail("{}: field 'token_mixers' has {}, expected \"repmixer\" or \"attention\"", w, m.dump());
@@ -99,7 +105,7 @@ VisionConfig VisionConfig::from_model_config(const json& config, const std::stri
     for (const json& p : pos) {
         if (p.is_null())
             cfg.repcpe.push_back(false);
-        else if (p == "repcpe")
+        else if (p == kRepCPEName)
             cfg.repcpe.push_back(true);
         else
             fail("{}: field 'pos_embs' has {}, expected null or \"repcpe\"", w, p.dump());
@@ -113,6 +119,29 @@ VisionConfig VisionConfig::from_model_config(const json& config, const std::stri
     cfg.validate(where);
     return cfg;
 }
+
+ordered_json VisionConfig::to_json() const {
+    ordered_json v;
+    v["image_size"] = image_size;
+    v["layers"] = layers;
+    v["embed_dims"] = embed_dims;
+    ordered_json ratios = ordered_json::array(), mixers = ordered_json::array(), pos = ordered_json::array();
+    for (double r : mlp_ratios)  // integers as such, as in the released configs ("4", not "4.0")
+        ratios.push_back(r == std::floor(r) && std::fabs(r) < 1e9 ? ordered_json(int64_t(r)) : ordered_json(r));
+    for (TokenMixer m : token_mixers) mixers.push_back(m == TokenMixer::Attention ? kAttentionName : kRepMixerName);
+    for (bool cpe : repcpe) pos.push_back(cpe ? ordered_json(kRepCPEName) : ordered_json(nullptr));
+    v["mlp_ratios"] = ratios;
+    v["token_mixers"] = mixers;
+    v["pos_embs"] = pos;
+    v["repmixer_kernel_size"] = repmixer_kernel_size;
+    v["down_patch_size"] = down_patch_size;
+    v["cls_ratio"] = cls_ratio;
+    v["projection_dim"] = projection_dim;
+    v["attention_head_dim"] = attention_head_dim;
+    return v;
+}
+
+std::string VisionConfig::tower_name() const { return std::string(kTowerNamePrefix) + std::to_string(image_size); }
 
 void VisionConfig::validate(const std::string& where) const {
     const std::string w = where + ": vision_tower_config";
@@ -201,61 +230,64 @@ std::vector<NetworkEntry> network_layout(const VisionConfig& cfg) {
     return out;
 }
 
-std::vector<VisionTensor> vision_tensors(const VisionConfig& cfg) {
+std::vector<VisionTensor> vision_tensors(const VisionConfig& cfg, bool all_stored) {
+    using namespace arch::fastvlm;
     std::vector<VisionTensor> t;
     auto add = [&](std::string name, std::vector<int64_t> shape) { t.push_back({std::move(name), std::move(shape)}); };
-    auto conv = [&](const std::string& p, int64_t co, int64_t ci, int64_t k, bool bias) {
-        add(p + ".weight", {co, ci, k, k});
-        if (bias) add(p + ".bias", {co});
+    auto conv = [&](const std::string& leaf, int64_t co, int64_t ci, int64_t k, bool with_bias) {
+        add(weight(leaf), {co, ci, k, k});
+        if (with_bias) add(bias(leaf), {co});
     };
-    auto convffn = [&](const std::string& p, int64_t d, int64_t h) {
-        const int64_t k = VisionConfig::kConvFFNKernel;
-        conv(p + "convffn.conv.conv", d, 1, k, false);
-        for (const char* s : {"weight", "bias", "running_mean", "running_var"})
-            add(p + "convffn.conv.bn." + s, {d});
-        conv(p + "convffn.fc1", h, d, 1, true);
-        conv(p + "convffn.fc2", d, h, 1, true);
+    auto convffn = [&](const std::string& block, int64_t d, int64_t h) {
+        const std::string ffn = block + kConvFfn, bn = ffn + kFfnBatchNorm;
+        conv(ffn + kFfnConv, d, 1, VisionConfig::kConvFFNKernel, false);
+        for (const char* param : {kWeight, kBias, kBnMean, kBnVar}) add(bn + param, {d});
+        if (all_stored) t.push_back({bn + kBnCounter, {}, true});
+        conv(ffn + kFfnFc1, h, d, 1, true);
+        conv(ffn + kFfnFc2, d, h, 1, true);
     };
 
     const int64_t c0 = cfg.embed_dims[0], ks = VisionConfig::kStemKernel;
-    conv("patch_embed.0.reparam_conv", c0, 3, ks, true);
-    conv("patch_embed.1.reparam_conv", c0, 1, ks, true);
-    conv("patch_embed.2.reparam_conv", c0, c0, 1, true);
+    conv(vision_stem(0) + kReparamConv, c0, 3, ks, true);
+    conv(vision_stem(1) + kReparamConv, c0, 1, ks, true);
+    conv(vision_stem(2) + kReparamConv, c0, c0, 1, true);
     for (const NetworkEntry& e : network_layout(cfg)) {
         const int64_t d = cfg.embed_dims[size_t(e.stage)];
-        const std::string p = "network." + std::to_string(e.index) + ".";
+        const std::string p = vision_network(e.index);
         switch (e.kind) {
             case NetworkEntry::Kind::PatchEmbed:
-                conv(p + "proj.0.lkb_reparam", d, 1, cfg.down_patch_size, true);
-                conv(p + "proj.1.reparam_conv", d, d, 1, true);
+                conv(p + kPatchEmbedDown, d, 1, cfg.down_patch_size, true);
+                conv(p + kPatchEmbedProj, d, d, 1, true);
                 break;
-            case NetworkEntry::Kind::RepCPE: conv(p + "reparam_conv", d, 1, VisionConfig::kRepCPEKernel, true); break;
+            case NetworkEntry::Kind::RepCPE: conv(p + kReparamConv, d, 1, VisionConfig::kRepCPEKernel, true); break;
             case NetworkEntry::Kind::Blocks:
                 for (int b = 0; b < cfg.layers[size_t(e.stage)]; ++b) {
-                    const std::string bp = p + std::to_string(b) + ".";
+                    const std::string bp = vision_block(e.index, b);
                     const int64_t h = cfg.mlp_hidden(e.stage);
                     if (cfg.token_mixers[size_t(e.stage)] == TokenMixer::RepMixer) {
-                        conv(bp + "token_mixer.reparam_conv", d, 1, cfg.repmixer_kernel_size, true);
+                        conv(bp + kMixerConv, d, 1, cfg.repmixer_kernel_size, true);
                         convffn(bp, d, h);
-                        add(bp + "layer_scale", {d, 1, 1});
+                        add(bp + kLayerScale, {d, 1, 1});
                     } else {
-                        add(bp + "norm.weight", {d});
-                        add(bp + "norm.bias", {d});
-                        add(bp + "token_mixer.qkv.weight", {3 * d, d});
-                        add(bp + "token_mixer.proj.weight", {d, d});
-                        add(bp + "token_mixer.proj.bias", {d});
+                        add(weight(bp + kAttnNorm), {d});
+                        add(bias(bp + kAttnNorm), {d});
+                        add(weight(bp + kAttnQkv), {3 * d, d});
+                        add(weight(bp + kAttnProj), {d, d});
+                        add(bias(bp + kAttnProj), {d});
                         convffn(bp, d, h);
-                        add(bp + "layer_scale_1", {d, 1, 1});
-                        add(bp + "layer_scale_2", {d, 1, 1});
+                        add(bp + kLayerScale1, {d, 1, 1});
+                        add(bp + kLayerScale2, {d, 1, 1});
                     }
                 }
                 break;
         }
     }
     const int64_t co = cfg.out_channels(), se = cfg.se_channels();
-    conv("conv_exp.reparam_conv", co, 1, ks, true);
-    conv("conv_exp.se.reduce", se, co, 1, true);
-    conv("conv_exp.se.expand", co, se, 1, true);
+    const std::string conv_exp = kConvExp;
+    conv(conv_exp + kReparamConv, co, 1, ks, true);
+    conv(conv_exp + kSeReduce, se, co, 1, true);
+    conv(conv_exp + kSeExpand, co, se, 1, true);
+    if (all_stored) add(vision_head_proj(), {co, cfg.projection_dim});
     return t;
 }
 

@@ -11,9 +11,6 @@ namespace vlmq::model {
 
 enum class TokenMixer { RepMixer, Attention };
 
-// Tensor-name prefix of the vision tower inside a FastVLM checkpoint.
-inline constexpr const char* kVisionPrefix = "model.vision_tower.vision_tower.model.";
-
 struct VisionConfig {
     int image_size = 1024;
     std::vector<int> layers{2, 12, 24, 4, 2};
@@ -42,6 +39,10 @@ struct VisionConfig {
     static VisionConfig from_model_config(const json& config, const std::string& where = "config.json");
     // Checks every field; fails with "<where>: vision_tower_config.<field> ...".
     void validate(const std::string& where) const;
+    // The inverse of from_model_config: the `vision_tower_config` object (every field, config.json spelling).
+    ordered_json to_json() const;
+    // The `mm_vision_tower` value naming a FastViTHD tower of this image size ("mobileclip_l_<size>").
+    std::string tower_name() const;
 
     int stages() const { return int(layers.size()); }
     int mlp_hidden(int stage) const;
@@ -65,14 +66,15 @@ struct NetworkEntry {
 };
 std::vector<NetworkEntry> network_layout(const VisionConfig& cfg);
 
-// One stored tensor of the tower; name without kVisionPrefix.
+// One stored tensor of the tower; name without arch::fastvlm::kVisionPrefix.
 struct VisionTensor {
     std::string name;
     std::vector<int64_t> shape;
+    bool counter = false;  // an int64 BatchNorm num_batches_tracked scalar
 };
 
-// Every tensor the tower reads, in network order (BatchNorm num_batches_tracked and head.proj, which the
-// forward pass skips, are not listed).
-std::vector<VisionTensor> vision_tensors(const VisionConfig& cfg);
+// Every tensor the tower reads, in network order. With `all_stored`, also those a released checkpoint holds
+// that the forward pass skips: each BatchNorm's num_batches_tracked (after its running_var) and head.proj (last).
+std::vector<VisionTensor> vision_tensors(const VisionConfig& cfg, bool all_stored = false);
 
 }  // namespace vlmq::model

@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "kernels/activations.h"
 #include "model/vision_blocks.h"
@@ -40,10 +41,10 @@ VisionTower::VisionTower(const package::WeightSource& ws, const VisionConfig& cf
         cfg.validate((ws.dir() / "config.json").string());
         Impl& m = *impl_;
         m.cfg = cfg;
-        const std::string p = kVisionPrefix;
-        m.stem = load_stem(ws, p + "patch_embed.", cfg.embed_dims[0]);
+        using namespace arch::fastvlm;
+        m.stem = load_stem(ws, cfg.embed_dims[0]);
         for (const NetworkEntry& e : network_layout(cfg)) {
-            const std::string ep = p + "network." + std::to_string(e.index) + ".";
+            const std::string ep = vision_name(vision_network(e.index));
             const int64_t d = cfg.embed_dims[size_t(e.stage)];
             switch (e.kind) {
                 case NetworkEntry::Kind::PatchEmbed:
@@ -52,7 +53,7 @@ VisionTower::VisionTower(const package::WeightSource& ws, const VisionConfig& cf
                     break;
                 case NetworkEntry::Kind::RepCPE:
                     m.network.emplace_back(std::in_place_type<RepCPE>,
-                                           load_grouped_conv(ws, ep + "reparam_conv", d, 1, VisionConfig::kRepCPEKernel,
+                                           load_grouped_conv(ws, ep + kReparamConv, d, 1, VisionConfig::kRepCPEKernel,
                                                              1, true));
                     break;
                 case NetworkEntry::Kind::Blocks: {
@@ -61,13 +62,13 @@ VisionTower::VisionTower(const package::WeightSource& ws, const VisionConfig& cf
                     if (cfg.token_mixers[size_t(e.stage)] == TokenMixer::RepMixer) {
                         RepMixerStage stage;
                         for (int b = 0; b < blocks; ++b)
-                            stage.push_back(load_repmixer_block(ws, ep + std::to_string(b) + ".", d, hidden,
+                            stage.push_back(load_repmixer_block(ws, vision_name(vision_block(e.index, b)), d, hidden,
                                                                 cfg.repmixer_kernel_size));
                         m.network.emplace_back(std::move(stage));
                     } else {
                         AttentionStage stage;
                         for (int b = 0; b < blocks; ++b)
-                            stage.push_back(load_attention_block(ws, ep + std::to_string(b) + ".", d, hidden,
+                            stage.push_back(load_attention_block(ws, vision_name(vision_block(e.index, b)), d, hidden,
                                                                  cfg.attention_head_dim));
                         m.network.emplace_back(std::move(stage));
                     }
@@ -75,7 +76,7 @@ VisionTower::VisionTower(const package::WeightSource& ws, const VisionConfig& cf
                 }
             }
         }
-        m.conv_exp = load_conv_exp(ws, p + "conv_exp.", cfg.embed_dims.back(), cfg.out_channels(), cfg.se_channels());
+        m.conv_exp = load_conv_exp(ws, vision_name(kConvExp), cfg.embed_dims.back(), cfg.out_channels(), cfg.se_channels());
     });
 }
 

@@ -12,7 +12,7 @@ namespace vlmq::model {
 
 class VisionTower {
 public:
-    // Reads and shape-checks every tower tensor (prefix kVisionPrefix). Matrix weights stay views into `ws`,
+    // Reads and shape-checks every tower tensor (prefix arch::fastvlm::kVisionPrefix). Matrix weights stay views into `ws`,
     // which must outlive the tower. Fails naming the tensor on a missing or mis-shaped one.
     VisionTower(const package::WeightSource& ws, const VisionConfig& cfg);
     // Config from ws.config() (VisionConfig::from_model_config).

@@ -99,7 +99,7 @@ SynthResult write_synthetic_checkpoint(const FastVlmSpec& spec, const std::files
     write_file_atomic(stage.path() / "tokenizer.json", synthetic_tokenizer_json(spec.tokenizer_size));
     write_file_atomic(stage.path() / "tokenizer_config.json", synthetic_tokenizer_config_json(spec.tokenizer_size));
     ordered_json gen;
-    gen["eos_token_id"] = spec.tokenizer_size - 1;
+    gen["eos_token_id"] = spec.llm.eos_token_ids.front();
     gen["pad_token_id"] = spec.tokenizer_size - 3;
     gen["do_sample"] = false;
     write_file_atomic(stage.path() / "generation_config.json", json_dump(gen));

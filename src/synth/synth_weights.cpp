@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "arch/fastvlm_names.h"
+
 namespace vlmq::synth {
 
 uint64_t splitmix64(uint64_t& state) {
@@ -27,8 +29,15 @@ uint64_t hash_name(const std::string& s, uint64_t seed) {
     return splitmix64(st);
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+using namespace arch::fastvlm;
+
+// RepMixer (token_mixer.reparam_conv) and RepCPE (network.{i}.reparam_conv) kernels: identity + a residual.
+bool folds_identity(std::string_view n) {
+    if (n.ends_with(weight(kMixerConv))) return true;
+    const std::string head = vision_name(kNetwork), tail = std::string(".") + kReparamConv + kWeight;
+    if (!n.starts_with(head) || !n.ends_with(tail) || n.size() <= head.size() + tail.size()) return false;
+    const std::string_view index = n.substr(head.size(), n.size() - head.size() - tail.size());
+    return index.find_first_not_of("0123456789") == std::string_view::npos;
 }
 
 }  // namespace
@@ -38,15 +47,15 @@ WeightGenerator::WeightGenerator(const io::TensorDecl& t, uint64_t seed) : key_(
     cols_ = 1;
     for (size_t i = 1; i < t.shape.size(); ++i) cols_ *= t.shape[i];
     const std::string& n = t.name;
-    if (ends_with(n, "running_var")) {
+    if (n.ends_with(kBnVar)) {
         kind_ = Kind::Variance;
-    } else if (ends_with(n, "running_mean")) {
+    } else if (n.ends_with(kBnMean)) {
         kind_ = Kind::Mean;
-    } else if (ends_with(n, "norm.weight") || ends_with(n, "layernorm.weight") || ends_with(n, "bn.weight")) {
+    } else if (n.ends_with("norm.weight") || n.ends_with(weight(kFfnBatchNorm))) {  // RMSNorm, LayerNormChannel, BN
         kind_ = Kind::Gain;
-    } else if (n.find("layer_scale") != std::string::npos) {
+    } else if (n.find(kLayerScale) != std::string::npos) {
         kind_ = Kind::Scale;
-    } else if (ends_with(n, ".bias") || t.shape.size() <= 1) {
+    } else if (n.ends_with(kBias) || t.shape.size() <= 1) {
         kind_ = Kind::Bias;
     } else {
         kind_ = Kind::Matrix;
@@ -59,10 +68,7 @@ WeightGenerator::WeightGenerator(const io::TensorDecl& t, uint64_t seed) : key_(
             if (r % 200 == 0) col_scale_[size_t(c)] = 8.0f + float((r >> 20) % 9);
         }
         const bool depthwise = t.shape.size() == 4 && t.shape[1] == 1 && t.shape[2] > 1;
-        const bool folds_identity = n.find("token_mixer.reparam_conv") != std::string::npos ||
-                                    (n.find(".network.") != std::string::npos && ends_with(n, "reparam_conv.weight") &&
-                                     n.find("proj") == std::string::npos && n.find("token_mixer") == std::string::npos);
-        if (depthwise && folds_identity) {
+        if (depthwise && folds_identity(n)) {
             // Re-parameterised mixers are identity + a small learned residual: keep the residual small so 40
             // stacked blocks neither explode nor vanish (activations stay O(1..10), like a trained tower).
             identity_tap_ = cols_ / 2;

@@ -17,7 +17,6 @@ model::VisionConfig vision_config_of(const package::WeightSource& ws) {
     return model::VisionConfig::from_model_config(c, config.string());
 }
 
-
 ordered_json ExportReport::to_json() const {
     ordered_json j;
     j["out"] = out.string();

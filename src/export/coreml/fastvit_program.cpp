@@ -2,13 +2,16 @@
 
 #include <cmath>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "export/coreml/mil_builder.h"
+#include "model/vision_batch_norm.h"
 
 namespace vlmq::exporters::coreml {
 
 namespace {
 
+using namespace arch::fastvlm;
 using model::NetworkEntry;
 using model::VisionConfig;
 
@@ -20,10 +23,10 @@ public:
     BuiltProgram build();
 
 private:
-    std::string src(const std::string& name) const { return std::string(model::kVisionPrefix) + name; }
+    static std::string src(const std::string& name) { return vision_name(name); }
 
     // A matrix weight (conv kernel or linear) as an fp32 variable of MIL shape `shape`.
-    std::string weight(const std::string& name, const std::vector<int64_t>& stored, const std::vector<int64_t>& shape,
+    std::string matrix(const std::string& name, const std::vector<int64_t>& stored, const std::vector<int64_t>& shape,
                        std::vector<double> row_scale = {}, int64_t row0 = 0, int64_t rows = -1,
                        const std::string& tag = "");
     std::string vec(const std::string& name, int64_t n, const std::vector<int64_t>& shape);
@@ -75,7 +78,7 @@ void TowerBuilder::check_tensors() const {
     std::string first;
     int bad = 0;
     for (const auto& t : tensors) {
-        if (t.shape.size() < 2 || t.name.find("layer_scale") != std::string::npos) continue;
+        if (t.shape.size() < 2 || t.name.find(kLayerScale) != std::string::npos) continue;
         const package::Weight w = ws_.get(src(t.name), t.shape);
         WeightInput in{src(t.name), t.shape, w.mat, {}};
         if (in.shape.size() == 2) in.shape = {t.shape[0], t.shape[1], 1, 1};
@@ -86,7 +89,7 @@ void TowerBuilder::check_tensors() const {
     if (bad > 1) fail("{} (and {} more tensors)", first, bad - 1);
 }
 
-std::string TowerBuilder::weight(const std::string& name, const std::vector<int64_t>& stored,
+std::string TowerBuilder::matrix(const std::string& name, const std::vector<int64_t>& stored,
                                  const std::vector<int64_t>& shape, std::vector<double> row_scale, int64_t row0,
                                  int64_t rows, const std::string& tag) {
     const package::Weight w = ws_.get(src(name), stored);
@@ -108,7 +111,7 @@ std::string TowerBuilder::weight(const std::string& name, const std::vector<int6
 }
 
 std::string TowerBuilder::vec(const std::string& name, int64_t n, const std::vector<int64_t>& shape) {
-    const std::vector<float> v = ws_.get_f32(src(name), name.find("layer_scale") != std::string::npos
+    const std::vector<float> v = ws_.get_f32(src(name), name.find(kLayerScale) != std::string::npos
                                                             ? std::vector<int64_t>{n, 1, 1}
                                                             : std::vector<int64_t>{n});
     return b_.const_fp32(mil_var_name(name), shape, v);
@@ -178,43 +181,32 @@ std::string TowerBuilder::matmul(const std::string& name, const std::string& x, 
 std::string TowerBuilder::conv_bias(const std::string& n, const std::string& x, const std::string& ckpt,
                                     int64_t c_out, int64_t c_in_per_group, int k, int stride, int64_t groups) {
     const std::vector<int64_t> shape{c_out, c_in_per_group, k, k};
-    const std::string w = weight(ckpt + ".weight", shape, shape);
-    const std::string bias = vec(ckpt + ".bias", c_out, {c_out});
-    return conv(n, x, w, bias, stride, groups);
+    const std::string w = matrix(weight(ckpt), shape, shape);
+    const std::string b = vec(bias(ckpt), c_out, {c_out});
+    return conv(n, x, w, b, stride, groups);
 }
 
 std::string TowerBuilder::conv_ffn(const std::string& n, const std::string& x, const std::string& p, int64_t d,
                                    int64_t h) {
-    // dwconv7x7 with the eval-mode BatchNorm folded in exactly as model::vision::load_conv_ffn does.
+    // dwconv7x7 with the eval-mode BatchNorm folded in, as the engine does.
     const int k = VisionConfig::kConvFFNKernel;
-    const std::string bn = p + "convffn.conv.bn.";
-    const auto gamma = ws_.get_f32(src(bn + "weight"), {d}), beta = ws_.get_f32(src(bn + "bias"), {d});
-    const auto mean = ws_.get_f32(src(bn + "running_mean"), {d}), var = ws_.get_f32(src(bn + "running_var"), {d});
-    std::vector<double> scale(static_cast<size_t>(d));
-    std::vector<float> bias(static_cast<size_t>(d));
-    for (int64_t ch = 0; ch < d; ++ch) {
-        const size_t i = size_t(ch);
-        if (!(double(var[i]) + VisionConfig::kNormEps > 0) || !std::isfinite(var[i]))
-            fail("{}: tensor '{}' has running variance {} at channel {}", ws_.dir().string(),
-                 src(bn + "running_var"), var[i], ch);
-        scale[i] = double(gamma[i]) / std::sqrt(double(var[i]) + double(VisionConfig::kNormEps));
-        bias[i] = float(double(beta[i]) - double(mean[i]) * scale[i]);
-    }
+    const std::string ffn = p + kConvFfn;
+    model::FoldedBatchNorm bn = model::fold_batch_norm(ws_, src(ffn + kFfnBatchNorm), d);
     const std::vector<int64_t> dw{d, 1, k, k};
-    const std::string w = weight(p + "convffn.conv.conv.weight", dw, dw, scale);
-    const std::string bvar = b_.const_fp32(mil_var_name(p + "convffn.conv.folded_bias"), {d}, bias);
+    const std::string w = matrix(weight(ffn + kFfnConv), dw, dw, std::move(bn.scale));
+    const std::string bvar = b_.const_fp32(mil_var_name(folded_ffn_bias_name(p)), {d}, bn.bias);
     std::string y = conv(n + "_ffn_dw", x, w, bvar, 1, d);
-    y = conv_bias(n + "_ffn_fc1", y, p + "convffn.fc1", h, d, 1, 1, 1);
+    y = conv_bias(n + "_ffn_fc1", y, ffn + kFfnFc1, h, d, 1, 1, 1);
     y = gelu(n + "_ffn_gelu", y);
-    return conv_bias(n + "_ffn_fc2", y, p + "convffn.fc2", d, h, 1, 1, 1);
+    return conv_bias(n + "_ffn_fc2", y, ffn + kFfnFc2, d, h, 1, 1, 1);
 }
 
 std::string TowerBuilder::repmixer_block(const std::string& n, const std::string& x, const std::string& p, int64_t d,
                                          int64_t h) {
     const int k = cfg_.repmixer_kernel_size;
-    const std::string mixed = conv_bias(n + "_mixer", x, p + "token_mixer.reparam_conv", d, 1, k, 1, d);
+    const std::string mixed = conv_bias(n + "_mixer", x, p + kMixerConv, d, 1, k, 1, d);
     const std::string f = conv_ffn(n, mixed, p, d, h);
-    const std::string ls = vec(p + "layer_scale", d, {1, d, 1, 1});
+    const std::string ls = vec(p + kLayerScale, d, {1, d, 1, 1});
     return binary("add", n + "_out", mixed, binary("mul", n + "_ffn_scaled", f, ls));
 }
 
@@ -222,13 +214,13 @@ std::string TowerBuilder::attention_block(const std::string& n, const std::strin
                                           int64_t h) {
     const TensorType xt = b_.type_of(x);
     const int64_t H = xt.shape[2], W = xt.shape[3], N = H * W, hd = cfg_.attention_head_dim, heads = d / hd;
-    const std::string gamma = vec(p + "norm.weight", d, {d}), beta = vec(p + "norm.bias", d, {d});
+    const std::string gamma = vec(weight(p + kAttnNorm), d, {d}), beta = vec(bias(p + kAttnNorm), d, {d});
     const std::string normed =
         b_.op("layer_norm", n + "_norm", {{"x", x}, {"gamma", gamma}, {"beta", beta}},
               {{"axes", vector_int32({1})}, {"epsilon", scalar_fp32(VisionConfig::kNormEps)}}, xt);
     // q, k, v: the rows [0, d), [d, 2d), [2d, 3d) of the fused qkv weight, each a 1x1 conv.
     auto part = [&](int i, const char* tag) {
-        const std::string w = weight(p + "token_mixer.qkv.weight", {3 * d, d}, {d, d, 1, 1}, {}, i * d, d,
+        const std::string w = matrix(weight(p + kAttnQkv), {3 * d, d}, {d, d, 1, 1}, {}, i * d, d,
                                      std::string("_") + tag);
         return reshape(n + "_" + tag + "_heads", conv(n + "_" + tag, normed, w, "", 1, 1), {heads, hd, N});
     };
@@ -240,31 +232,32 @@ std::string TowerBuilder::attention_block(const std::string& n, const std::strin
     const std::string probs = unary("softmax", n + "_probs", scores, {{"axis", scalar_int32(-1)}});
     const std::string out_t = matmul(n + "_attn_t", v_t, probs, true);  // [heads, hd, N] = (probs v)^T
     const std::string attn = reshape(n + "_attn", out_t, {1, d, H, W});
-    const std::string proj = conv(n + "_proj", attn, weight(p + "token_mixer.proj.weight", {d, d}, {d, d, 1, 1}),
-                                  vec(p + "token_mixer.proj.bias", d, {d}), 1, 1);
-    const std::string ls1 = vec(p + "layer_scale_1", d, {1, d, 1, 1});
+    const std::string proj = conv(n + "_proj", attn, matrix(weight(p + kAttnProj), {d, d}, {d, d, 1, 1}),
+                                  vec(bias(p + kAttnProj), d, {d}), 1, 1);
+    const std::string ls1 = vec(p + kLayerScale1, d, {1, d, 1, 1});
     const std::string x1 = binary("add", n + "_attn_out", x, binary("mul", n + "_attn_scaled", proj, ls1));
     const std::string f = conv_ffn(n, x1, p, d, h);
-    const std::string ls2 = vec(p + "layer_scale_2", d, {1, d, 1, 1});
+    const std::string ls2 = vec(p + kLayerScale2, d, {1, d, 1, 1});
     return binary("add", n + "_out", x1, binary("mul", n + "_ffn_scaled", f, ls2));
 }
 
 std::string TowerBuilder::patch_embed(const std::string& n, const std::string& x, const std::string& p, int64_t ci,
                                       int64_t co) {
     const int k = cfg_.down_patch_size;
-    std::string y = gelu(n + "_down_gelu", conv_bias(n + "_down", x, p + "proj.0.lkb_reparam", co, 1, k, 2, ci));
-    return gelu(n + "_proj_gelu", conv_bias(n + "_proj", y, p + "proj.1.reparam_conv", co, co, 1, 1, 1));
+    std::string y = gelu(n + "_down_gelu", conv_bias(n + "_down", x, p + kPatchEmbedDown, co, 1, k, 2, ci));
+    return gelu(n + "_proj_gelu", conv_bias(n + "_proj", y, p + kPatchEmbedProj, co, co, 1, 1, 1));
 }
 
 std::string TowerBuilder::conv_exp(const std::string& x) {
     const int64_t ci = cfg_.embed_dims.back(), co = cfg_.out_channels(), se = cfg_.se_channels();
-    const std::string y = conv_bias("conv_exp", x, "conv_exp.reparam_conv", co, 1, VisionConfig::kStemKernel, 1, ci);
+    const std::string path = kConvExp;
+    const std::string y = conv_bias("conv_exp", x, path + kReparamConv, co, 1, VisionConfig::kStemKernel, 1, ci);
     const std::string pooled = b_.op("reduce_mean", "conv_exp_se_pool", {{"x", y}},
                                      {{"axes", vector_int32({2, 3})}, {"keep_dims", scalar_bool(true)}},
                                      {DataType::Float32, {1, co, 1, 1}});
-    std::string s = conv_bias("conv_exp_se_reduce", pooled, "conv_exp.se.reduce", se, co, 1, 1, 1);
+    std::string s = conv_bias("conv_exp_se_reduce", pooled, path + kSeReduce, se, co, 1, 1, 1);
     s = unary("relu", "conv_exp_se_relu", s);
-    s = conv_bias("conv_exp_se_expand", s, "conv_exp.se.expand", co, se, 1, 1, 1);
+    s = conv_bias("conv_exp_se_expand", s, path + kSeExpand, co, se, 1, 1, 1);
     s = unary("sigmoid", "conv_exp_se_gate", s);
     const std::string gated = binary("mul", "conv_exp_se_out", y, s);
     return gelu("conv_exp_gelu", gated);
@@ -275,23 +268,24 @@ BuiltProgram TowerBuilder::build() {
     const int64_t S = cfg_.image_size, c0 = cfg_.embed_dims[0], ks = VisionConfig::kStemKernel;
     b_.input(kInputName, {DataType::Float32, {1, 3, S, S}});
 
-    std::string x = gelu("stem_0_gelu", conv_bias("stem_0", kInputName, "patch_embed.0.reparam_conv", c0, 3, int(ks), 2, 1));
-    x = gelu("stem_1_gelu", conv_bias("stem_1", x, "patch_embed.1.reparam_conv", c0, 1, int(ks), 2, c0));
-    x = gelu("stem_2_gelu", conv_bias("stem_2", x, "patch_embed.2.reparam_conv", c0, c0, 1, 1, 1));
+    auto stem = [](int i) { return vision_stem(i) + kReparamConv; };
+    std::string x = gelu("stem_0_gelu", conv_bias("stem_0", kInputName, stem(0), c0, 3, int(ks), 2, 1));
+    x = gelu("stem_1_gelu", conv_bias("stem_1", x, stem(1), c0, 1, int(ks), 2, c0));
+    x = gelu("stem_2_gelu", conv_bias("stem_2", x, stem(2), c0, c0, 1, 1, 1));
     for (const NetworkEntry& e : model::network_layout(cfg_)) {
         const int64_t d = cfg_.embed_dims[size_t(e.stage)];
-        const std::string p = "network." + std::to_string(e.index) + ".";
+        const std::string p = vision_network(e.index);
         const std::string n = "network_" + std::to_string(e.index);
         switch (e.kind) {
             case NetworkEntry::Kind::PatchEmbed:
                 x = patch_embed(n, x, p, cfg_.embed_dims[size_t(e.stage - 1)], d);
                 break;
             case NetworkEntry::Kind::RepCPE:
-                x = conv_bias(n + "_cpe", x, p + "reparam_conv", d, 1, VisionConfig::kRepCPEKernel, 1, d);
+                x = conv_bias(n + "_cpe", x, p + kReparamConv, d, 1, VisionConfig::kRepCPEKernel, 1, d);
                 break;
             case NetworkEntry::Kind::Blocks:
                 for (int blk = 0; blk < cfg_.layers[size_t(e.stage)]; ++blk) {
-                    const std::string bp = p + std::to_string(blk) + ".", bn = n + "_" + std::to_string(blk);
+                    const std::string bp = vision_block(e.index, blk), bn = n + "_" + std::to_string(blk);
                     if (cfg_.token_mixers[size_t(e.stage)] == model::TokenMixer::RepMixer)
                         x = repmixer_block(bn, x, bp, d, cfg_.mlp_hidden(e.stage));
                     else
@@ -332,6 +326,8 @@ std::string mil_var_name(std::string tensor) {
         if (c == '.') c = '_';
     return tensor;
 }
+
+std::string folded_ffn_bias_name(const std::string& block) { return block + kConvFfn + "conv.folded_bias"; }
 
 BuiltProgram build_fastvit_program(const package::WeightSource& ws, const model::VisionConfig& cfg,
                                    const ProgramOptions& opt) {

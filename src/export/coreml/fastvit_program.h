@@ -37,10 +37,13 @@ struct BuiltProgram {
     int64_t operations = 0;
 };
 
-// The MIL variable holding a tower tensor (name after kVisionPrefix): dots become underscores
+// The MIL variable holding a tower tensor (name after arch::fastvlm::kVisionPrefix): dots become underscores
 // ("network.7.0.norm.weight" -> "network_7_0_norm_weight"); the q/k/v row blocks of a fused qkv weight add
-// "_q" / "_k" / "_v", the ConvFFN's folded BatchNorm bias is "<prefix>convffn_conv_folded_bias".
+// "_q" / "_k" / "_v".
 std::string mil_var_name(std::string tensor);
+// The stand-in tensor name of a block's ConvFFN bias with its BatchNorm folded in ("<block>convffn.conv.folded_bias"),
+// which no checkpoint stores; mil_var_name gives its variable.
+std::string folded_ffn_bias_name(const std::string& block);
 
 // Fails (one line) when the source has no complete vision tower or a weight's format is not expressible
 // for the target.

@@ -4,10 +4,12 @@
 #include <cmath>
 #include <map>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "export/coreml/export.h"
 #include "export/coreml/interpreter.h"
 #include "export/coreml/mlpackage.h"
+#include "model/vision_batch_norm.h"
 #include "model/vision_tower.h"
 
 namespace vlmq::exporters::coreml {
@@ -26,27 +28,25 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // ConvFFN depthwise kernel / bias with the BatchNorm folded in.
 struct Source {
     enum class Kind { Plain, RowBlock, FoldedWeight, FoldedBias } kind = Kind::Plain;
-    std::string tensor;  // name after kVisionPrefix (the conv weight for the folded kinds)
+    std::string tensor;  // name after arch::fastvlm::kVisionPrefix (the conv weight for the folded kinds)
     std::vector<int64_t> shape;
     int block = 0;
 };
 
-bool ends_with(const std::string& s, const std::string& tail) {
-    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
+using namespace arch::fastvlm;
 
 std::map<std::string, Source> constant_sources(const model::VisionConfig& cfg) {
     std::map<std::string, Source> out;
-    const std::string conv = "convffn.conv.conv.weight";
+    const std::string ffn_conv = weight(std::string(kConvFfn) + kFfnConv);
     for (const auto& t : model::vision_tensors(cfg)) {
         const std::string& n = t.name;
-        if (n.find("convffn.conv.bn.") != std::string::npos) continue;  // folded
-        if (ends_with(n, "qkv.weight")) {
+        if (n.find(std::string(kConvFfn) + kFfnBatchNorm + ".") != std::string::npos) continue;  // folded
+        if (n.ends_with(weight(kAttnQkv))) {
             const char* tags[] = {"_q", "_k", "_v"};
             for (int i = 0; i < 3; ++i) out[mil_var_name(n) + tags[i]] = {Source::Kind::RowBlock, n, t.shape, i};
-        } else if (ends_with(n, conv)) {
+        } else if (n.ends_with(ffn_conv)) {
             out[mil_var_name(n)] = {Source::Kind::FoldedWeight, n, t.shape, 0};
-            out[mil_var_name(n.substr(0, n.size() - conv.size()) + "convffn.conv.folded_bias")] = {
+            out[mil_var_name(folded_ffn_bias_name(n.substr(0, n.size() - ffn_conv.size())))] = {
                 Source::Kind::FoldedBias, n, t.shape, 0};
         } else {
             out[mil_var_name(n)] = {Source::Kind::Plain, n, t.shape, 0};
@@ -57,8 +57,7 @@ std::map<std::string, Source> constant_sources(const model::VisionConfig& cfg) {
 
 // The source values of one constant, as the engine loads them (model::vision::load_conv_ffn folds BatchNorm).
 std::vector<float> source_values(const package::WeightSource& ws, const Source& s) {
-    const std::string prefix = model::kVisionPrefix;
-    std::vector<float> v = ws.get_f32(prefix + s.tensor, s.shape);
+    std::vector<float> v = ws.get_f32(vision_name(s.tensor), s.shape);
     switch (s.kind) {
         case Source::Kind::Plain: return v;
         case Source::Kind::RowBlock: {
@@ -68,17 +67,13 @@ std::vector<float> source_values(const package::WeightSource& ws, const Source& 
         case Source::Kind::FoldedWeight:
         case Source::Kind::FoldedBias: {
             const int64_t d = s.shape[0], taps = int64_t(v.size()) / d;
-            const std::string bn = prefix + s.tensor.substr(0, s.tensor.size() - std::string("conv.weight").size()) + "bn.";
-            const auto gamma = ws.get_f32(bn + "weight", {d}), beta = ws.get_f32(bn + "bias", {d});
-            const auto mean = ws.get_f32(bn + "running_mean", {d}), var = ws.get_f32(bn + "running_var", {d});
-            std::vector<float> bias(static_cast<size_t>(d));
-            for (int64_t ch = 0; ch < d; ++ch) {
-                const size_t i = size_t(ch);
-                const double scale = double(gamma[i]) / std::sqrt(double(var[i]) + double(model::VisionConfig::kNormEps));
-                for (int64_t k = 0; k < taps; ++k) v[size_t(ch * taps + k)] = float(v[size_t(ch * taps + k)] * scale);
-                bias[i] = float(double(beta[i]) - double(mean[i]) * scale);
-            }
-            return s.kind == Source::Kind::FoldedBias ? bias : v;
+            const std::string ffn_conv = weight(std::string(kConvFfn) + kFfnConv);
+            const std::string block = s.tensor.substr(0, s.tensor.size() - ffn_conv.size());
+            model::FoldedBatchNorm bn = model::fold_batch_norm(ws, vision_name(block + kConvFfn + kFfnBatchNorm), d);
+            if (s.kind == Source::Kind::FoldedBias) return std::move(bn.bias);
+            for (int64_t ch = 0; ch < d; ++ch)
+                for (int64_t k = 0; k < taps; ++k) v[size_t(ch * taps + k)] = float(v[size_t(ch * taps + k)] * bn.scale[size_t(ch)]);
+            return v;
         }
     }
     return v;
@@ -188,8 +183,8 @@ VerifyReport verify_against_engine(const fs::path& mlpackage, const fs::path& mo
     });
     r.interpreter_seconds = seconds_since(t0);
     for (const auto& [name, e] : engine_inputs) {
-        std::string var = mil_var_name(name.substr(std::string(model::kVisionPrefix).size()));
-        if (ends_with(name, "qkv.weight")) var += "_q";
+        std::string var = mil_var_name(name.substr(std::string_view(arch::fastvlm::kVisionPrefix).size()));
+        if (name.ends_with(arch::fastvlm::weight(arch::fastvlm::kAttnQkv))) var += "_q";
         auto it = program_inputs.find(var);
         double rel = INFINITY;
         if (it != program_inputs.end() && it->second.size() == e.size()) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <numeric>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/progress.h"
@@ -33,8 +34,9 @@ void check_parts(const package::Source& src, const ExportPlan& plan, Target targ
         fail("{}: has no vision tower (no model.vision_tower.* tensors); use --only-llm to export the projector and "
              "language model alone",
              src.dir.string());
-    for (const char* need : {"model.mm_projector.0.weight", "model.mm_projector.2.weight", "model.embed_tokens.weight",
-                             "model.norm.weight"})
+    using namespace arch::fastvlm;
+    for (const std::string& need : {weight(projector(kProjectorFc1)), weight(projector(kProjectorFc2)),
+                                    weight(kEmbedTokens), weight(kFinalNorm)})
         if (std::none_of(plan.entries.begin(), plan.entries.end(),
                          [&](const ExportPlanEntry& e) { return e.source.name == need; }))
             fail("{}: missing tensor '{}', which the MLX FastVLM model needs", src.dir.string(), need);

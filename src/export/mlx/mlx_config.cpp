@@ -4,13 +4,18 @@
 
 #include <map>
 
+#include "arch/fastvlm_names.h"
+
 namespace vlmq::exporters::mlx {
 
 namespace {
 
-const ExportPlanEntry* find_target(const ExportPlan& plan, const std::string& mlx_name) {
+using namespace arch::fastvlm;
+
+// The exported entry of checkpoint tensor `source`, or nullptr when it is not exported.
+const ExportPlanEntry* find_exported(const ExportPlan& plan, const std::string& source) {
     for (const auto& e : plan.entries)
-        if (e.target && e.target->name == mlx_name) return &e;
+        if (e.target && e.source.name == source) return &e;
     return nullptr;
 }
 
@@ -34,8 +39,8 @@ ordered_json quantization_block(const ExportPlan& plan, int64_t* per_layer) {
 }
 
 void vision_warnings(const ExportPlan& plan, std::vector<std::string>& w) {
-    const auto* stem = find_target(plan, "vision_tower.vision_model.patch_embed.blocks.0.reparam_conv.weight");
-    const auto* exp = find_target(plan, "vision_tower.vision_model.conv_exp.reparam_conv.weight");
+    const auto* stem = find_exported(plan, vision_name(weight(vision_stem(0) + kReparamConv)));
+    const auto* exp = find_exported(plan, vision_name(weight(std::string(kConvExp) + kReparamConv)));
     const int64_t stem_c = stem ? stem->shape[0] : 0, exp_c = exp ? exp->shape[0] : 0;
     if (stem_c != 96 || exp_c != 3072)
         w.push_back(fmt::format(
@@ -69,7 +74,7 @@ MlxConfig make_mlx_config(const json& src, const ExportPlan& plan, Target target
         keys[it.key()] = ordered_json::parse(it.value().dump());
     }
     // mlx-vlm builds lm_head only when tie_word_embeddings is false; follow the weights, not the flag.
-    keys["tie_word_embeddings"] = find_target(plan, "language_model.lm_head.weight") == nullptr;
+    keys["tie_word_embeddings"] = find_exported(plan, weight(kLmHead)) == nullptr;
     out.quantization = quantization_block(plan, &out.per_layer_entries);
     if (!out.quantization.is_null()) {
         keys["quantization"] = out.quantization;

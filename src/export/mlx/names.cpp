@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include "arch/arch_table.h"
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "package/weights.h"
 
@@ -9,12 +11,7 @@ namespace vlmq::exporters::mlx {
 
 namespace {
 
-constexpr std::string_view kVisionPrefix = "model.vision_tower.vision_tower.model.";
-
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-bool ends_with(std::string_view s, std::string_view p) {
-    return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
+using namespace arch::fastvlm;
 
 // Splits "a.b.c" into module "a.b" and parameter "c".
 MlxName split(std::string name, ModuleKind kind) {
@@ -29,23 +26,25 @@ MlxName split(std::string name, ModuleKind kind) {
 
 // Module kinds inside FastViTHD (mlx_vlm/models/fastvlm/vision.py).
 ModuleKind vision_kind(std::string_view module, std::string_view param) {
-    if (starts_with(param, "layer_scale")) return ModuleKind::LayerScale;
-    for (std::string_view conv : {".reparam_conv", ".lkb_reparam", ".conv.conv", ".fc1", ".fc2", ".se.reduce", ".se.expand"})
-        if (ends_with(module, conv)) return ModuleKind::Conv2d;
-    if (ends_with(module, ".token_mixer.qkv") || ends_with(module, ".token_mixer.proj")) return ModuleKind::Linear;
+    if (param.starts_with(kLayerScale)) return ModuleKind::LayerScale;
+    // kReparamConv also covers kPatchEmbedProj and kMixerConv, which end in it.
+    for (std::string_view conv : {kReparamConv, kPatchEmbedDown, kFfnConv, kFfnFc1, kFfnFc2, kSeReduce, kSeExpand})
+        if (module.ends_with("." + std::string(conv))) return ModuleKind::Conv2d;
+    if (module.ends_with("." + std::string(kAttnQkv)) || module.ends_with("." + std::string(kAttnProj)))
+        return ModuleKind::Linear;
     return ModuleKind::Other;
 }
 
-std::optional<MlxName> vision_name(const std::string& src, Target target, std::string* why) {
+std::optional<MlxName> mlx_vision_name(const std::string& src, Target target, std::string* why) {
     if (target == Target::AppleLlmOnly) {
         if (why) *why = "vision tower (ships as Core ML in the LLM-only split)";
         return std::nullopt;
     }
-    std::string rest = src.substr(kVisionPrefix.size());
-    if (!(starts_with(rest, "patch_embed.") || starts_with(rest, "network.") || starts_with(rest, "conv_exp.") ||
-          rest == "head.proj"))
+    std::string rest = src.substr(std::string_view(kVisionPrefix).size());
+    const bool stem = rest.starts_with(kStem);
+    if (!(stem || rest.starts_with(kNetwork) || rest.starts_with(kConvExp) || rest == vision_head_proj()))
         fail("tensor '{}' is not part of the FastViTHD module tree", src);
-    if (starts_with(rest, "patch_embed.")) rest = "patch_embed.blocks." + rest.substr(12);
+    if (stem) rest = std::string(kStem) + "blocks." + rest.substr(std::string_view(kStem).size());
     MlxName n = split("vision_tower.vision_model." + rest, ModuleKind::Other);
     n.kind = vision_kind(n.module, n.param);
     return n;
@@ -53,32 +52,36 @@ std::optional<MlxName> vision_name(const std::string& src, Target target, std::s
 
 }  // namespace
 
-bool is_vision_tensor(const std::string& src) { return starts_with(src, kVisionPrefix); }
+bool is_vision_tensor(const std::string& src) { return src.starts_with(kVisionPrefix); }
 
 std::optional<MlxName> mlx_name_for(const std::string& src, Target target, std::string* why) {
-    if (ends_with(src, ".num_batches_tracked")) {
+    if (src.ends_with(kBnCounter)) {
         if (why) *why = "BatchNorm counter (mlx-vlm drops it)";
         return std::nullopt;
     }
-    if (is_vision_tensor(src)) return vision_name(src, target, why);
+    if (is_vision_tensor(src)) return mlx_vision_name(src, target, why);
 
-    static const std::regex projector(R"(^model\.mm_projector\.([02])\.(weight|bias)$)");
-    static const std::regex layer(
-        R"(^model\.layers\.\d+\.(self_attn\.[qkvo]_proj\.(weight|bias)|mlp\.(gate|up|down)_proj\.weight|(input|post_attention)_layernorm\.weight)$)");
+    using arch::regex_any_of, arch::regex_literal;
+    static const std::regex projector_re("^" + regex_literal(kProjector) + "(" + std::to_string(kProjectorFc1) + "|" +
+                                         std::to_string(kProjectorFc2) + ")\\.(weight|bias)$");
+    static const std::regex layer_re("^" + regex_literal(kLayers) + "\\d+\\.(?:" +
+                                     regex_any_of({kAttnQ, kAttnK, kAttnV, kAttnO}) + "\\.(?:weight|bias)|" +
+                                     regex_any_of({kMlpGate, kMlpUp, kMlpDown, kInputNorm, kPostAttnNorm}) +
+                                     "\\.weight)$");
     std::smatch m;
-    if (std::regex_match(src, m, projector)) {
+    if (std::regex_match(src, m, projector_re)) {
         const std::string base = target == Target::MlxVlm ? "mm_projector." + m[1].str() : "multi_modal_projector.linear_" + m[1].str();
         return split(base + "." + m[2].str(), ModuleKind::Linear);
     }
-    if (ends_with(src, ".self_attn.rotary_emb.inv_freq")) {
+    if (src.ends_with(".self_attn.rotary_emb.inv_freq")) {
         if (why) *why = "rotary frequencies (recomputed by MLX)";
         return std::nullopt;
     }
-    if (std::regex_match(src, layer))
-        return split("language_model." + src, ends_with(src, "layernorm.weight") ? ModuleKind::Other : ModuleKind::Linear);
-    if (src == "model.embed_tokens.weight") return split("language_model." + src, ModuleKind::Embedding);
-    if (src == "model.norm.weight") return split("language_model." + src, ModuleKind::Other);
-    if (src == "lm_head.weight") return split("language_model.lm_head.weight", ModuleKind::Linear);
+    if (std::regex_match(src, layer_re))
+        return split("language_model." + src, src.ends_with("layernorm.weight") ? ModuleKind::Other : ModuleKind::Linear);
+    if (src == weight(kEmbedTokens)) return split("language_model." + src, ModuleKind::Embedding);
+    if (src == weight(kFinalNorm)) return split("language_model." + src, ModuleKind::Other);
+    if (src == weight(kLmHead)) return split("language_model." + src, ModuleKind::Linear);
     fail("tensor '{}' is not part of the FastVLM (LLaVA-Qwen2) module tree", src);
 }
 
