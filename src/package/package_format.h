@@ -8,6 +8,8 @@
 // "keep" stores the source bytes unchanged.
 #include <string>
 
+#include "qformat/format_traits.h"
+
 namespace vlmq::package {
 
 inline constexpr const char* kManifestName = "manifest.json";
@@ -16,5 +18,14 @@ inline constexpr int kFormatVersion = 1;
 
 inline std::string scales_name(const std::string& tensor) { return tensor + ".scales"; }
 inline std::string biases_name(const std::string& tensor) { return tensor + ".biases"; }
+// The safetensors name of one stored part of a tensor.
+inline std::string stored_name(const std::string& tensor, qformat::StoredTensor::Part part) {
+    switch (part) {
+        case qformat::StoredTensor::Part::Elements: return tensor;
+        case qformat::StoredTensor::Part::Scales: return scales_name(tensor);
+        case qformat::StoredTensor::Part::Biases: return biases_name(tensor);
+    }
+    return tensor;
+}
 
 }  // namespace vlmq::package

@@ -100,19 +100,14 @@ std::optional<Weight> Package::weight(const std::string& name) const {
         return w;
     }
     w.mat.fmt = t.format;
-    switch (t.format.encoding) {
-        case qformat::Encoding::F32: w.mat.data = f.data(stored(t, name, DType::F32, t.shape)).data(); return w;
-        case qformat::Encoding::F16: w.mat.data = f.data(stored(t, name, DType::F16, t.shape)).data(); return w;
-        case qformat::Encoding::BF16: w.mat.data = f.data(stored(t, name, DType::BF16, t.shape)).data(); return w;
-        case qformat::Encoding::Int: break;
+    for (const auto& st : qformat::stored_tensors(t.format, w.mat.rows, w.mat.cols, t.shape)) {
+        const std::byte* data = f.data(stored(t, stored_name(name, st.part), st.dtype, st.shape)).data();
+        switch (st.part) {
+            case qformat::StoredTensor::Part::Elements: w.mat.data = data; break;
+            case qformat::StoredTensor::Part::Scales: w.mat.scales = reinterpret_cast<const uint16_t*>(data); break;
+            case qformat::StoredTensor::Part::Biases: w.mat.biases = reinterpret_cast<const uint16_t*>(data); break;
+        }
     }
-    const qformat::Layout l = qformat::layout_of(t.format, w.mat.rows, w.mat.cols);
-    w.mat.data = f.data(stored(t, name, DType::U8, {l.rows, l.row_bytes})).data();
-    w.mat.scales = reinterpret_cast<const uint16_t*>(
-        f.data(stored(t, scales_name(name), DType::F16, {l.rows, l.groups_per_row})).data());
-    if (!t.format.symmetric)
-        w.mat.biases = reinterpret_cast<const uint16_t*>(
-            f.data(stored(t, biases_name(name), DType::F16, {l.rows, l.groups_per_row})).data());
     return w;
 }
 

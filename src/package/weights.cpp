@@ -2,19 +2,13 @@
 
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "qformat/format_traits.h"
 #include "package/package_reader.h"
 #include "package/source.h"
 
 namespace vlmq::package {
 
-std::optional<qformat::Format> float_format(DType dtype) {
-    switch (dtype) {
-        case DType::F32: return qformat::Format::f32();
-        case DType::F16: return qformat::Format::f16();
-        case DType::BF16: return qformat::Format::bf16();
-        default: return std::nullopt;
-    }
-}
+std::optional<qformat::Format> float_format(DType dtype) { return qformat::float_format_of(dtype); }
 
 Weight WeightSource::get(const std::string& name, const std::vector<int64_t>& shape) const {
     auto w = find(name);

@@ -4,27 +4,18 @@
 
 #include "core/shape.h"
 #include "package/package_format.h"
-#include "qformat/qmatrix.h"
+#include "qformat/format_traits.h"
 
 namespace vlmq::package {
 
 namespace fs = std::filesystem;
 
 std::vector<io::TensorDecl> stored_decls(const TensorSpec& t) {
-    const std::string& name = t.source.name;
     if (!t.format) return {t.source};
-    const qformat::Format& f = *t.format;
-    switch (f.encoding) {
-        case qformat::Encoding::F32: return {{name, DType::F32, t.source.shape}};
-        case qformat::Encoding::F16: return {{name, DType::F16, t.source.shape}};
-        case qformat::Encoding::BF16: return {{name, DType::BF16, t.source.shape}};
-        case qformat::Encoding::Int: break;
-    }
     const auto [rows, cols] = matrix_dims(t.source.shape);
-    const qformat::Layout l = qformat::layout_of(f, rows, cols);
-    std::vector<io::TensorDecl> out{{name, DType::U8, {rows, l.row_bytes}},
-                                    {scales_name(name), DType::F16, {rows, l.groups_per_row}}};
-    if (!f.symmetric) out.push_back({biases_name(name), DType::F16, {rows, l.groups_per_row}});
+    std::vector<io::TensorDecl> out;
+    for (const auto& st : qformat::stored_tensors(*t.format, rows, cols, t.source.shape))
+        out.push_back({stored_name(t.source.name, st.part), st.dtype, st.shape});
     return out;
 }
 

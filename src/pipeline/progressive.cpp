@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "qformat/format_traits.h"
 
 namespace vlmq::pipeline {
 
@@ -17,9 +18,7 @@ quant::Precision keep_precision() {
 }
 
 int precision_rank(const quant::Precision& p) {
-    if (p.keep) return 100;
-    if (p.format.is_int()) return p.format.bits;
-    return p.format.encoding == qformat::Encoding::F32 ? 32 : 16;
+    return p.keep ? 100 : qformat::element_bits(p.format);
 }
 
 // What an attempt is, and so what its step is called when it passes or fails.
