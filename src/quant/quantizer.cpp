@@ -118,8 +118,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     QuantizeReport report;
     const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     report.plan = make_plan(checkpoint_tensors(ckpt), arch, config);
-    AwqTransform awq;
-    if (options.stats) awq = apply_awq(report.plan, ckpt, arch, *options.stats, compute);
+    if (options.stats) plan_awq(report.plan, ckpt, arch, *options.stats, compute);
 
     // Shards: entries in plan order until the size limit.
     std::vector<std::vector<size_t>> shard_entries(1);
@@ -144,7 +143,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     int64_t total_mb = 0;
     for (const auto& e : report.plan.entries) total_mb += e.source_bytes();
     Progress bar("quantize", int64_t(report.plan.entries.size()), "tensors", options.progress);
-    TensorQuantizer tq(compute, options.stats, &awq);
+    TensorQuantizer tq(compute, options.stats, &report.plan.awq);
     std::map<std::string, uint64_t> tensor_hashes;
     for (size_t s = 0; s < n_shards; ++s) {
         std::vector<io::TensorDecl> decls;
