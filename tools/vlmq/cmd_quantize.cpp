@@ -25,9 +25,10 @@ struct Options {
     double shard_gb = 2.0;
 };
 
+// "scaled", "no-gain" (alpha 0: no scaling beats plain rounding) or "not-searched" (no usable statistics or producer).
 const char* awq_group_state(const quant::AwqGroup& g) {
-    if (!g.searched) return "not searched (no usable statistics or producer)";
-    return g.scales.empty() ? "no scaling beats plain rounding" : "scaled";
+    if (!g.searched) return "not-searched";
+    return g.scales.empty() ? "no-gain" : "scaled";
 }
 
 ordered_json awq_json(const quant::AwqPlan& awq) {
@@ -48,7 +49,8 @@ ordered_json awq_json(const quant::AwqPlan& awq) {
 }
 
 void print_awq(const quant::AwqPlan& awq) {
-    fmt::print("awq scale groups (consumers' columns multiplied by s, producers divided by s):\n");
+    fmt::print("awq scale groups (scaled: consumers' columns multiplied by s, producers divided by s; no-gain: "
+               "no alpha beats plain rounding, rounded to nearest; not-searched: no usable statistics or producer):\n");
     for (const auto& g : awq.groups) {
         fmt::print("  {}: {}", g.key, awq_group_state(g));
         if (g.searched) fmt::print(", alpha {:.2f}", g.alpha);
@@ -57,7 +59,7 @@ void print_awq(const quant::AwqPlan& awq) {
         for (const auto& c : g.consumers) fmt::print("    scaled   {}\n", c);
         for (const auto& p : g.producers) fmt::print("    divided  {}{}\n", p.name, p.retyped ? " (kept -> f32)" : "");
     }
-    fmt::print("awq-planned tensors left unscaled (weighted rounding): {}\n", awq.unscaled.size());
+    fmt::print("awq-planned tensors without a usable scale group (weighted rounding): {}\n", awq.unscaled.size());
     for (const auto& t : awq.unscaled) fmt::print("  {}\n", t);
 }
 
