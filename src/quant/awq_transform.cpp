@@ -1,11 +1,10 @@
 #include "quant/awq_transform.h"
 
+#include <algorithm>
 #include <regex>
 
 #include "calib/calib_stats.h"
 #include "core/error.h"
-#include "qformat/dequant.h"
-#include "quant/tensor_quantizer.h"
 #include "rounding/awq.h"
 
 namespace vlmq::quant {
@@ -15,15 +14,17 @@ namespace {
 struct Group {
     std::string key;
     std::vector<const PlanEntry*> consumers;
-    std::vector<std::pair<std::string, arch::ScaleProducer::Kind>> producers;
+    std::vector<AwqProducer> producers;
     bool rows_producer = false;
 };
 
-}  // namespace
+AwqProducer::Kind producer_kind(arch::ScaleProducer::Kind k) {
+    return k == arch::ScaleProducer::Kind::Rows ? AwqProducer::Kind::Rows : AwqProducer::Kind::Vector;
+}
 
-AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const arch::ArchTable& arch,
-                       const calib::CalibrationStats& stats, const Compute& c) {
-    AwqTransform out;
+// The awq-planned consumers grouped by their shared input; those no rule matches go to `unscaled`.
+std::map<std::string, Group> collect_groups(const Plan& plan, const arch::ArchTable& arch,
+                                            std::vector<std::string>& unscaled) {
     std::map<std::string, Group> groups;
     std::vector<std::regex> rules;
     for (const auto& r : arch.scale_groups) rules.emplace_back(r.consumer_pattern);
@@ -42,79 +43,100 @@ AwqTransform apply_awq(Plan& plan, const io::Checkpoint& ckpt, const arch::ArchT
                 for (const auto& p : rule.producers) {
                     std::smatch m;
                     std::regex_search(e.tensor.name, m, rules[i]);
-                    g.producers.emplace_back(m.format(p.name), p.kind);
+                    g.producers.push_back({m.format(p.name), producer_kind(p.kind)});
                     g.rows_producer |= p.kind == arch::ScaleProducer::Kind::Rows;
                 }
         }
-        if (!matched) out.unscaled.push_back(e.tensor.name);
+        if (!matched) unscaled.push_back(e.tensor.name);
     }
+    return groups;
+}
+
+// A tensor as the scalings planned so far leave it, in fp32.
+std::vector<float> current_values(const AwqPlan& awq, const io::Checkpoint& ckpt, const std::string& name,
+                                  const Compute& c) {
+    static const std::vector<AwqScaling> none;
+    const io::TensorRef& ref = ckpt.at(name);
+    const auto [rows, cols] = matrix_dims(ref.info->shape);
+    const auto* scalings = awq.scalings_of(name);
+    std::vector<float> w = awq_scaled_tensor(c, awq, scalings ? *scalings : none, ref.bytes(), ref.info->dtype, rows, cols);
+    ref.release();
+    return w;
+}
+
+void check_producer(const io::Checkpoint& ckpt, const AwqProducer& p, int64_t K) {
+    const io::TensorInfo& t = *ckpt.at(p.name).info;
+    if (p.kind == AwqProducer::Kind::Vector) {
+        if (t.numel() != K) fail("AWQ: producer '{}' has {} elements, expected {}", p.name, t.numel(), K);
+    } else if (t.shape[0] < K) {
+        fail("AWQ: producer '{}' has {} rows, fewer than {}", p.name, t.shape[0], K);
+    }
+}
+
+}  // namespace
+
+void plan_awq(Plan& plan, const io::Checkpoint& ckpt, const arch::ArchTable& arch,
+              const calib::CalibrationStats& stats, const Compute& c) {
+    AwqPlan& out = plan.awq;
+    std::map<std::string, Group> groups = collect_groups(plan, arch, out.unscaled);
     // Groups whose producer is a linear go first, so that linear's own group later sees its scaled rows.
     std::vector<Group*> order;
     for (auto& [k, g] : groups) order.push_back(&g);
     std::stable_partition(order.begin(), order.end(), [](const Group* g) { return g->rows_producer; });
 
-    auto load = [&](const std::string& name) -> std::vector<float>& {
-        auto it = out.replaced.find(name);
-        if (it != out.replaced.end()) return it->second;
-        const io::TensorRef& ref = ckpt.at(name);
-        std::vector<float> v(static_cast<size_t>(ref.info->numel()));
-        qformat::convert_to_f32(c, ref.bytes().data(), ref.info->dtype, ref.info->numel(), v.data());
-        return out.replaced.emplace(name, std::move(v)).first->second;
-    };
-
     for (Group* g : order) {
+        AwqGroup rec;
+        rec.key = g->key;
+        rec.producers = g->producers;
+        for (const auto* e : g->consumers) rec.consumers.push_back(e->tensor.name);
         const calib::InputStats* in = stats.find(g->consumers.front()->tensor.name);
         const int64_t K = g->consumers.front()->cols;
         bool ok = in && in->k == K && in->rows > 0;
-        for (const auto& [p, kind] : g->producers) ok = ok && ckpt.find(p) != nullptr;
+        for (const auto& p : g->producers) ok = ok && ckpt.find(p.name) != nullptr;
         for (const auto* e : g->consumers) ok = ok && e->cols == K;
         if (!ok) {
             for (const auto* e : g->consumers) out.unscaled.push_back(e->tensor.name);
+            out.groups.push_back(std::move(rec));
             continue;
         }
+        rec.searched = true;
         // Stack all consumers' rows: they share the input and therefore the scales.
         std::vector<float> stacked;
         int64_t rows = 0;
         for (const auto* e : g->consumers) {
-            const auto& w = load(e->tensor.name);
+            const std::vector<float> w = current_values(out, ckpt, e->tensor.name, c);
             stacked.insert(stacked.end(), w.begin(), w.end());
             rows += e->rows;
+            out.tensors[e->tensor.name];  // read by the transform: quantized from fp32 even when alpha is 0
         }
         const auto imp = in->importance(), mean_abs = in->mean_abs();
         const std::vector<float> h = in->has_hessian() ? in->hessian() : std::vector<float>();
-        const auto r = rounding::awq_search(c, stacked.data(), rows, K, g->consumers.front()->precision.format,
-                                            mean_abs.data(), imp.data(), h.empty() ? nullptr : h.data());
-        out.alpha[g->key] = r.alpha;
-        if (r.alpha == 0.0) continue;  // no scaling beats plain rounding: leave the tensors untouched
-        for (const auto* e : g->consumers) {
-            out.column_scales[e->tensor.name] = r.scales;
-            auto& w = load(e->tensor.name);
-            for (int64_t row = 0; row < e->rows; ++row)
-                for (int64_t j = 0; j < K; ++j) w[size_t(row * K + j)] *= r.scales[size_t(j)];
-        }
-        for (const auto& [p, kind] : g->producers) {
-            auto& w = load(p);
-            if (kind == arch::ScaleProducer::Kind::Vector) {
-                if (int64_t(w.size()) != K) fail("AWQ: producer '{}' has {} elements, expected {}", p, w.size(), K);
-                for (int64_t j = 0; j < K; ++j) w[size_t(j)] /= r.scales[size_t(j)];
-            } else {
-                const io::TensorInfo& t = *ckpt.at(p).info;
-                const int64_t prow = t.shape[0], pcols = t.numel() / prow;
-                if (prow < K) fail("AWQ: producer '{}' has {} rows, fewer than {}", p, prow, K);
-                for (int64_t j = 0; j < K; ++j)
-                    for (int64_t col = 0; col < pcols; ++col) w[size_t((prow - K + j) * pcols + col)] /= r.scales[size_t(j)];
-            }
+        auto r = rounding::awq_search(c, stacked.data(), rows, K, g->consumers.front()->precision.format,
+                                      mean_abs.data(), imp.data(), h.empty() ? nullptr : h.data());
+        rec.alpha = r.alpha;
+        if (r.alpha != 0.0) rec.scales = std::move(r.scales);
+        const size_t index = out.groups.size();
+        out.groups.push_back(std::move(rec));
+        if (out.groups.back().scales.empty()) continue;  // no scaling beats plain rounding: leave the tensors untouched
+        for (const auto* e : g->consumers)
+            out.tensors[e->tensor.name].push_back({AwqScaling::Kind::MultiplyColumns, index});
+        for (const auto& p : g->producers) {
+            check_producer(ckpt, p, K);
+            out.tensors[p.name].push_back(
+                {p.kind == AwqProducer::Kind::Vector ? AwqScaling::Kind::DivideElements : AwqScaling::Kind::DivideLastRows,
+                 index});
         }
     }
     // Scaled tensors that were to be kept verbatim are stored exactly, in f32.
     for (auto& e : plan.entries)
-        if (out.replaced.count(e.tensor.name) && e.keep) {
+        if (out.tensors.count(e.tensor.name) && e.keep) {
             e.keep = false;
             e.precision = Precision{};
             e.precision.format = qformat::Format::f32();
             e.awq_producer = true;
+            for (auto& grp : out.groups)
+                for (auto& p : grp.producers) p.retyped |= !grp.scales.empty() && p.name == e.tensor.name;
         }
-    return out;
 }
 
 }  // namespace vlmq::quant

@@ -7,6 +7,7 @@
 #include "core/dtype.h"
 #include "io/safetensors.h"
 #include "arch/arch_table.h"
+#include "quant/awq_plan.h"
 #include "quant/quant_config.h"
 
 namespace vlmq::quant {
@@ -41,6 +42,7 @@ struct PlanEntry {
 struct Plan {
     std::vector<PlanEntry> entries;  // in tensor-name order
     std::vector<std::string> components;
+    AwqPlan awq;  // filled by plan_awq (quant/awq_transform) when statistics are given
 };
 
 // Fails for a tensor no rule claims.

@@ -78,8 +78,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     QuantizeReport report;
     const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     report.plan = make_plan(checkpoint_tensors(ckpt), arch, config);
-    AwqTransform awq;
-    if (options.stats) awq = apply_awq(report.plan, ckpt, arch, *options.stats, compute);
+    if (options.stats) plan_awq(report.plan, ckpt, arch, *options.stats, compute);
 
     std::vector<package::TensorSpec> specs;
     for (const auto& e : report.plan.entries) specs.push_back(spec_of(e));
@@ -87,7 +86,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
 
     report.tensors.resize(report.plan.entries.size());
     Progress bar("quantize", int64_t(report.plan.entries.size()), "tensors", options.progress);
-    TensorQuantizer tq(compute, options.stats, &awq);
+    TensorQuantizer tq(compute, options.stats, &report.plan.awq);
     std::map<std::string, uint64_t> tensor_hashes;
     for (size_t s = 0; s < package.shard_count(); ++s) {
         io::SafetensorsWriter writer = package.open_shard(s);

@@ -10,7 +10,6 @@
 #include "core/half.h"
 #include "package/package_format.h"
 #include "qformat/dequant.h"
-#include "quant/awq_transform.h"
 #include "rounding/rounding.h"
 
 namespace vlmq::quant {
@@ -94,21 +93,21 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
     }
     if (!dtype_is_float(e.tensor.dtype))
         fail("cannot convert a {} tensor to {}", dtype_name(e.tensor.dtype), e.precision.format.name());
-    // AWQ-scaled tensors come from the transform (fp32); errors are still measured against the original.
-    const std::vector<float>* replaced = nullptr;
-    const float* col_scale = nullptr;
-    if (awq_) {
-        if (auto it = awq_->replaced.find(e.tensor.name); it != awq_->replaced.end()) replaced = &it->second;
-        if (auto it = awq_->column_scales.find(e.tensor.name); it != awq_->column_scales.end()) col_scale = it->second.data();
-    }
-    const DType dtype = replaced ? DType::F32 : e.tensor.dtype;
-    const std::byte* base = replaced ? reinterpret_cast<const std::byte*>(replaced->data()) : src.data();
+    // AWQ-scaled tensors are scaled here, in fp32; errors are still measured against the original.
+    const std::vector<AwqScaling>* scalings = awq_ ? awq_->scalings_of(e.tensor.name) : nullptr;
+    const float* col_scale = awq_ ? awq_->column_scales(e.tensor.name) : nullptr;
+    const std::vector<float> scaled = scalings ? awq_scaled_tensor(compute_, *awq_, *scalings, src, e.tensor.dtype,
+                                                                   e.rows, e.cols)
+                                               : std::vector<float>();
+    const bool transformed = scalings != nullptr;
+    const DType dtype = transformed ? DType::F32 : e.tensor.dtype;
+    const std::byte* base = transformed ? reinterpret_cast<const std::byte*>(scaled.data()) : src.data();
     const size_t esize = dtype_size(dtype), src_esize = dtype_size(e.tensor.dtype);
     rounding::Algorithm algo = e.precision.algorithm;
-    const bool awq_scaled = algo == rounding::Algorithm::Awq && replaced;
+    const bool awq_scaled = algo == rounding::Algorithm::Awq && transformed;
     if (algo == rounding::Algorithm::Awq) algo = awq_scaled ? rounding::Algorithm::Rtn : rounding::Algorithm::Weighted;
-    // Measured against the replaced source only for AWQ producers (they have no column scales of their own).
-    const bool measure_replaced = replaced && !col_scale;
+    // Measured against the scaled values when there are no column scales to undo (producers, alpha 0).
+    const bool measure_scaled = transformed && !col_scale;
 
     TensorError total;
     total.source_hash = tensor_content_hash(src, compute_.pool);
@@ -119,7 +118,7 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
             rounding::quantize_matrix(compute_, algo, base, dtype, buf.mut(), stats_, e.tensor.name);
         total.algorithm = awq_scaled ? rounding::Algorithm::Awq : applied;
         write_matrix_rows(writer, e.tensor.name, buf, 0);
-        const TensorError part = measure_replaced ? measure(compute_, base, dtype, buf.view(), nullptr)
+        const TensorError part = measure_scaled ? measure(compute_, base, dtype, buf.view(), nullptr)
                                                   : measure(compute_, src.data(), e.tensor.dtype, buf.view(), col_scale);
         total.ref_sq = part.ref_sq;
         total.err_sq = part.err_sq;
@@ -140,7 +139,7 @@ TensorError TensorQuantizer::quantize(const PlanEntry& e, std::span<const std::b
             const std::byte* chunk = base + size_t(r0 * e.cols) * esize;
             applied[size_t(b)] = rounding::quantize_matrix(serial, algo, chunk, dtype, buf.mut(), stats_, e.tensor.name);
             write_matrix_rows(writer, e.tensor.name, buf, r0);
-            parts[size_t(b)] = measure_replaced ? measure(serial, chunk, dtype, buf.view(), nullptr)
+            parts[size_t(b)] = measure_scaled ? measure(serial, chunk, dtype, buf.view(), nullptr)
                                                 : measure(serial, src.data() + size_t(r0 * e.cols) * src_esize,
                                                           e.tensor.dtype, buf.view(), col_scale);
         }

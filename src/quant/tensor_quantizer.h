@@ -8,6 +8,7 @@
 #include "calib/calib_stats.h"
 #include "io/safetensors.h"
 #include "core/compute.h"
+#include "quant/awq_plan.h"
 #include "quant/plan.h"
 #include "rounding/rounding.h"
 
@@ -22,20 +23,19 @@ struct TensorError {
     double sqnr_db() const { return err_sq > 0 ? 10.0 * std::log10(ref_sq / err_sq) : INFINITY; }
 };
 
-struct AwqTransform;
-
 class TensorQuantizer {
 public:
     TensorQuantizer(const Compute& compute, const calib::CalibrationStats* stats,
-                    const AwqTransform* awq = nullptr)
+                    const AwqPlan* awq = nullptr)
         : compute_(compute), stats_(stats), awq_(awq) {}
-    // `src` is the tensor as stored in the source checkpoint (dtype entry.tensor.dtype).
+    // `src` is the tensor as stored in the source checkpoint (dtype entry.tensor.dtype). A tensor AWQ scales
+    // is converted to fp32 and scaled here, for the duration of this call.
     TensorError quantize(const PlanEntry& entry, std::span<const std::byte> src, io::SafetensorsWriter& writer) const;
 
 private:
     const Compute& compute_;
     const calib::CalibrationStats* stats_;
-    const AwqTransform* awq_;
+    const AwqPlan* awq_;
 };
 
 // XXH3-64 over the XXH3-64 digests of consecutive 1 MiB blocks of `bytes` (blocks hashed in parallel).

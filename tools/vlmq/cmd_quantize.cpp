@@ -1,11 +1,13 @@
 #include <fmt/format.h>
 
 #include "arch/arch_table.h"
+#include "calib/calib_stats.h"
 #include "cli_common.h"
 #include "core/error.h"
 #include "dataset_options.h"
 #include "io/checkpoint.h"
 #include "pipeline/quantize.h"
+#include "quant/awq_transform.h"
 #include "quant/quantizer.h"
 #include "quant/report_format.h"
 
@@ -23,7 +25,46 @@ struct Options {
     double shard_gb = 2.0;
 };
 
-void print_plan(const quant::Plan& plan, bool as_json) {
+// "scaled", "no-gain" (alpha 0: no scaling beats plain rounding) or "not-searched" (no usable statistics or producer).
+const char* awq_group_state(const quant::AwqGroup& g) {
+    if (!g.searched) return "not-searched";
+    return g.scales.empty() ? "no-gain" : "scaled";
+}
+
+ordered_json awq_json(const quant::AwqPlan& awq) {
+    ordered_json groups = ordered_json::array();
+    for (const auto& g : awq.groups) {
+        ordered_json producers = ordered_json::array();
+        for (const auto& p : g.producers)
+            producers.push_back({{"name", p.name},
+                                 {"kind", p.kind == quant::AwqProducer::Kind::Rows ? "rows" : "vector"},
+                                 {"retyped_f32", p.retyped}});
+        groups.push_back({{"group", g.key},
+                          {"state", awq_group_state(g)},
+                          {"alpha", g.alpha},
+                          {"consumers", g.consumers},
+                          {"producers", producers}});
+    }
+    return {{"groups", groups}, {"unscaled", awq.unscaled}};
+}
+
+void print_awq(const quant::AwqPlan& awq) {
+    fmt::print("awq scale groups (scaled: consumers' columns multiplied by s, producers divided by s; no-gain: "
+               "no alpha beats plain rounding, rounded to nearest; not-searched: no usable statistics or producer):\n");
+    for (const auto& g : awq.groups) {
+        fmt::print("  {}: {}", g.key, awq_group_state(g));
+        if (g.searched) fmt::print(", alpha {:.2f}", g.alpha);
+        fmt::print("\n");
+        if (g.scales.empty()) continue;
+        for (const auto& c : g.consumers) fmt::print("    scaled   {}\n", c);
+        for (const auto& p : g.producers) fmt::print("    divided  {}{}\n", p.name, p.retyped ? " (kept -> f32)" : "");
+    }
+    fmt::print("awq-planned tensors without a usable scale group (weighted rounding): {}\n", awq.unscaled.size());
+    for (const auto& t : awq.unscaled) fmt::print("  {}\n", t);
+}
+
+// The AWQ part is shown when statistics were given (`with_awq`).
+void print_plan(const quant::Plan& plan, bool as_json, bool with_awq) {
     if (as_json) {
         ordered_json arr = ordered_json::array();
         for (const auto& e : plan.entries)
@@ -34,7 +75,9 @@ void print_plan(const quant::Plan& plan, bool as_json) {
                            {"bytes", e.stored_bytes()},
                            {"fallback", e.note},
                            {"reason", e.why()}});
-        fmt::print("{}", json_dump(ordered_json{{"plan", arr}}));
+        ordered_json j{{"plan", arr}};
+        if (with_awq) j["awq"] = awq_json(plan.awq);
+        fmt::print("{}", json_dump(j));
         return;
     }
     int64_t total = 0;
@@ -44,6 +87,20 @@ void print_plan(const quant::Plan& plan, bool as_json) {
         total += e.stored_bytes();
     }
     fmt::print("total tensor bytes: {} ({} MB)\n", total, quant::format_mb(double(total)));
+    if (with_awq) print_awq(plan.awq);
+}
+
+// The plan as quantize would follow it; with statistics, including the AWQ search.
+void dry_run(const Options& o, const io::Checkpoint& ckpt, const arch::ArchTable& arch,
+             const quant::QuantConfig& config, const GlobalOptions& global) {
+    quant::Plan plan = quant::make_plan(quant::checkpoint_tensors(ckpt), arch, config);
+    const bool with_awq = !o.stats.empty();
+    if (with_awq) {
+        const auto stats = calib::CalibrationStats::load(o.stats);
+        auto ctx = make_compute(global);
+        quant::plan_awq(plan, ckpt, arch, *stats, ctx.compute);
+    }
+    print_plan(plan, o.json, with_awq);
 }
 
 pipeline::QuantizeRequest make_request(const Options& o, const quant::QuantConfig& config) {
@@ -126,7 +183,7 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
         const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
         const quant::QuantConfig config = quant::QuantConfig::load(opt->config, arch);
         if (opt->dry_run) {
-            print_plan(quant::make_plan(quant::checkpoint_tensors(ckpt), arch, config), opt->json);
+            dry_run(*opt, ckpt, arch, config, global);
             return;
         }
         if (opt->out.empty()) fail("--out is required (or use --dry-run)");
