@@ -4,6 +4,7 @@
 #include <memory>
 #include <random>
 
+#include "core/shape.h"
 #include "arch/fastvlm_arch.h"
 #include "calib/calib_stats.h"
 #include "io/checkpoint.h"
@@ -63,7 +64,7 @@ struct AwqFixture : ::testing::Test {
     }
     std::vector<float> scaled(const quant::Plan& p, const std::string& name) const {
         const io::TensorRef& ref = ckpt.at(name);
-        const auto [rows, cols] = quant::matrix_dims(ref.info->shape);
+        const auto [rows, cols] = vlmq::matrix_dims(ref.info->shape);
         return quant::awq_scaled_tensor(compute, p.awq, *p.awq.scalings_of(name), ref.bytes(), ref.info->dtype, rows,
                                         cols);
     }

@@ -5,6 +5,7 @@
 
 #include "calib/calib_stats.h"
 #include "core/error.h"
+#include "core/shape.h"
 #include "rounding/awq.h"
 
 namespace vlmq::quant {

@@ -161,7 +161,9 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--out", opt->out, "Output package directory (e.g. model.vlmq)");
     opt->calib.add(cmd, "--calib", "calib-", "Calibration data");
     opt->val.add(cmd, "--val", "val-", "Validation data (enables progressive quantization)");
-    cmd->add_option("--stats", opt->stats, "Calibration statistics from `vlmq calibrate` (instead of --calib)")
+    cmd->add_option("--stats", opt->stats,
+                    "Calibration statistics from `vlmq calibrate` (instead of --calib); with --dry-run, also plan and "
+                    "show the AWQ transform")
         ->excludes("--calib");
     cmd->add_option("--calib-samples", opt->calib_samples, "Calibration samples (default: config calibration_samples)")
         ->check(CLI::PositiveNumber);
@@ -175,7 +177,7 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
         ->each([opt](const std::string&) { opt->allocate = true; });
     cmd->add_option("--report", opt->report, "Also write the progressive report.json here");
     cmd->add_option("--shard-gb", opt->shard_gb, "Maximum size of one package shard in GB")->check(CLI::PositiveNumber);
-    cmd->add_flag("--dry-run", opt->dry_run, "Print the per-tensor plan and sizes without writing anything");
+    cmd->add_flag("--dry-run", opt->dry_run, "Print the per-tensor plan and sizes without writing anything (with --stats: the AWQ scale groups too)");
     cmd->add_flag("--tensors", opt->tensors, "List every tensor in the report");
     cmd->add_flag("--json", opt->json, "Machine-readable JSON report on stdout");
     cmd->callback([opt, &global] {
