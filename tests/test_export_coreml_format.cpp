@@ -193,10 +193,7 @@ Quantized quantize(const std::string& format, std::vector<int64_t> shape, uint32
     const int64_t rows = shape[0];
     int64_t cols = 1;
     for (size_t i = 1; i < shape.size(); ++i) cols *= shape[i];
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.0f, 0.05f);
-    std::vector<float> w(size_t(rows * cols));
-    for (float& x : w) x = nd(rng);
+    const std::vector<float> w = test::gaussian(size_t(rows * cols), seed, 0.05f);
     Quantized q{qformat::QMatrixBuffer(*qformat::Format::parse(format), rows, cols), shape};
     rounding::quantize_rtn(Compute{}, w.data(), DType::F32, q.buf.mut());
     if (equal_scales)

@@ -14,6 +14,7 @@
 #include "kernels/linear.h"
 #include "qformat/dequant.h"
 #include "rounding/rtn.h"
+#include "test_util.h"
 
 using namespace vlmq;
 using namespace vlmq::kernels;
@@ -22,16 +23,9 @@ using qformat::QMatrixBuffer;
 
 namespace {
 
-std::vector<float> gaussian(size_t n, uint32_t seed, float scale = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> nd(0.0f, scale);
-    std::vector<float> v(n);
-    for (auto& x : v) x = nd(rng);
-    return v;
-}
 
 QMatrixBuffer make_weights(const Format& f, int64_t N, int64_t K, uint32_t seed) {
-    const auto w = gaussian(size_t(N * K), seed, 0.05f);
+    const auto w = test::gaussian(size_t(N * K), seed, 0.05f);
     QMatrixBuffer q(f, N, K);
     rounding::quantize_rtn({}, w.data(), DType::F32, q.mut());
     return q;
@@ -51,10 +45,10 @@ struct Problem {
 
 Problem make_problem(int64_t M, int64_t N, int64_t K, int variant, uint32_t seed) {
     Problem p{M, N, K, K + (variant % 3 == 0 ? 3 : 0), N + (variant % 3 == 1 ? 5 : 0), {}, {}, variant % 2 == 1};
-    p.x = gaussian(size_t(M * p.ldx), seed);
+    p.x = test::gaussian(size_t(M * p.ldx), seed);
     // Some activation outliers per row, as real hidden states have.
     for (int64_t m = 0; m < M; ++m) p.x[size_t(m * p.ldx + (m * 7) % K)] *= 20.0f;
-    p.bias = gaussian(size_t(N), seed + 1);
+    p.bias = test::gaussian(size_t(N), seed + 1);
     return p;
 }
 
@@ -208,7 +202,7 @@ TEST(Linear, Q8TwinsAgree) {
                 const Format f = qformat::fit_group_size(*Format::parse(name), K, nullptr);
                 const int64_t N = 13;
                 const QMatrixBuffer q = make_weights(f, N, K, uint32_t(K));
-                const auto x = gaussian(size_t(M * K), uint32_t(K + M));
+                const auto x = test::gaussian(size_t(M * K), uint32_t(K + M));
                 const int64_t group = q.view().layout().group;
                 Q8Acts a, b;
                 Compute scalar;
@@ -218,7 +212,7 @@ TEST(Linear, Q8TwinsAgree) {
                 ASSERT_EQ(a.q, b.q) << name << " K " << K;
                 ASSERT_EQ(a.d, b.d) << name << " K " << K;
                 ASSERT_EQ(a.gsum, b.gsum) << name << " K " << K;
-                std::vector<float> bias = gaussian(size_t(N), 1), ya(size_t(M * N)), yb(size_t(M * N));
+                std::vector<float> bias = test::gaussian(size_t(N), 1), ya(size_t(M * N)), yb(size_t(M * N));
                 detail::gemv_q8_ref(q.view(), a, 0, N, bias.data(), ya.data(), N);
                 detail::gemv_q8_avx2(q.view(), a, 0, N, bias.data(), yb.data(), N);
                 const auto w = dequantized(q);
@@ -271,10 +265,10 @@ TEST(Matmul, F32AndNtMatchReference) {
             const int64_t lda = K + (variant % 2), ldb_nt = K + (variant % 3), ldb_nn = N + (variant % 3),
                           ldc = N + 2 * (variant % 2);
             ++variant;
-            const auto a = gaussian(size_t(M * lda), uint32_t(M * 7 + K));
-            const auto bnt = gaussian(size_t(N * ldb_nt), uint32_t(N + K));
-            const auto bnn = gaussian(size_t(std::max<int64_t>(K, 1) * ldb_nn), uint32_t(N * 3 + K));
-            const auto init = gaussian(size_t(M * ldc), 99);
+            const auto a = test::gaussian(size_t(M * lda), uint32_t(M * 7 + K));
+            const auto bnt = test::gaussian(size_t(N * ldb_nt), uint32_t(N + K));
+            const auto bnn = test::gaussian(size_t(std::max<int64_t>(K, 1) * ldb_nn), uint32_t(N * 3 + K));
+            const auto init = test::gaussian(size_t(M * ldc), 99);
             for (int mode = 0; mode < 3; ++mode) {
                 Compute c;
                 c.reference = mode == 0;

@@ -10,17 +10,11 @@
 #include "kernels/norm.h"
 #include "kernels/rope.h"
 #include "kernels/swiglu.h"
+#include "test_util.h"
 
 namespace vlmq::kernels {
 namespace {
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float scale = 1.0f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> dist(0.0f, scale);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
 
 double max_rel(const std::vector<float>& a, const std::vector<float>& b) {
     double diff = 0, mag = 0;
@@ -38,7 +32,7 @@ double max_rel(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST(LlmKernels, RmsNormRefMatchesFormula) {
     const int64_t rows = 3, n = 37;
-    const auto x = random_vec(size_t(rows * n), 1), w = random_vec(size_t(n), 2);
+    const auto x = test::gaussian(size_t(rows * n), 1), w = test::gaussian(size_t(n), 2);
     std::vector<float> y(x.size());
     rms_norm_ref(x.data(), rows, n, w.data(), 1e-6f, y.data(), n, n);
     for (int64_t r = 0; r < rows; ++r) {
@@ -55,7 +49,7 @@ TEST(LlmKernels, RmsNormAvx2MatchesRef) {
 #if defined(VLMQ_HAVE_AVX2)
     for (int64_t n : {1, 7, 8, 31, 33, 128, 255}) {
         const int64_t rows = 5, ld = n + 3;
-        const auto x = random_vec(size_t(rows * ld), 3, 4.0f), w = random_vec(size_t(n), 4);
+        const auto x = test::gaussian(size_t(rows * ld), 3, 4.0f), w = test::gaussian(size_t(n), 4);
         std::vector<float> a(size_t(rows * ld), 0.0f), b(size_t(rows * ld), 0.0f);
         rms_norm_ref(x.data(), rows, n, w.data(), 1e-6f, a.data(), ld, ld);
         rms_norm_avx2(x.data(), rows, n, w.data(), 1e-6f, b.data(), ld, ld);
@@ -75,7 +69,7 @@ TEST(LlmKernels, RopeAnglesFollowTheta) {
 
 TEST(LlmKernels, RopeRefRotatesHalfPairs) {
     const int64_t d = 6, heads = 2;
-    std::vector<float> x = random_vec(size_t(heads * d), 5);
+    std::vector<float> x = test::gaussian(size_t(heads * d), 5);
     const std::vector<float> x0 = x;
     const auto a = rope_angles(3, 1, d, 100.0);
     rope_ref(x.data(), 1, heads, d, heads * d, a.cos.data(), a.sin.data());
@@ -94,7 +88,7 @@ TEST(LlmKernels, RopeAvx2MatchesRef) {
     for (int64_t d : {2, 14, 16, 32, 64, 128}) {
         const int64_t rows = 7, heads = 3, ld = heads * d + 5;
         const auto a = rope_angles(11, rows, d, 1e6);
-        std::vector<float> x = random_vec(size_t(rows * ld), 6), y = x;
+        std::vector<float> x = test::gaussian(size_t(rows * ld), 6), y = x;
         rope_ref(x.data(), rows, heads, d, ld, a.cos.data(), a.sin.data());
         rope_avx2(y.data(), rows, heads, d, ld, a.cos.data(), a.sin.data());
         EXPECT_LT(max_rel(y, x), 1e-6) << "d=" << d;
@@ -109,8 +103,8 @@ struct AttentionCase {
 TEST(LlmKernels, AttentionRefMatchesDirectSoftmax) {
     const AttentionCase t{3, 2, 4, 2, 8};
     const int64_t keys = t.pos0 + t.rows, ldq = t.heads * t.d, ldkv = t.kv_heads * t.d;
-    const auto q = random_vec(size_t(t.rows * ldq), 7), k = random_vec(size_t(keys * ldkv), 8),
-               v = random_vec(size_t(keys * ldkv), 9);
+    const auto q = test::gaussian(size_t(t.rows * ldq), 7), k = test::gaussian(size_t(keys * ldkv), 8),
+               v = test::gaussian(size_t(keys * ldkv), 9);
     std::vector<float> out(size_t(t.rows * ldq)), scores(static_cast<size_t>(keys));
     AttentionArgs a{q.data(), ldq, k.data(), v.data(), ldkv, out.data(), ldq, t.rows, t.pos0, t.heads, t.kv_heads, t.d,
                     0.5f};
@@ -141,8 +135,8 @@ TEST(LlmKernels, AttentionAvx2MatchesRef) {
                                    AttentionCase{1, 30, 14, 2, 64}, AttentionCase{9, 13, 6, 3, 40},
                                    AttentionCase{2, 17, 4, 4, 128}}) {
         const int64_t keys = t.pos0 + t.rows, ldq = t.heads * t.d + 3, ldkv = t.kv_heads * t.d + 1;
-        const auto q = random_vec(size_t(t.rows * ldq), 10, 2.0f), k = random_vec(size_t(keys * ldkv), 11, 2.0f),
-                   v = random_vec(size_t(keys * ldkv), 12);
+        const auto q = test::gaussian(size_t(t.rows * ldq), 10, 2.0f), k = test::gaussian(size_t(keys * ldkv), 11, 2.0f),
+                   v = test::gaussian(size_t(keys * ldkv), 12);
         std::vector<float> ref(size_t(t.rows * ldq), 0.0f), simd = ref, scores(static_cast<size_t>(keys));
         AttentionArgs a{q.data(), ldq, k.data(), v.data(), ldkv, ref.data(), ldq, t.rows, t.pos0, t.heads, t.kv_heads,
                         t.d, float(1.0 / std::sqrt(double(t.d)))};
@@ -159,7 +153,7 @@ TEST(LlmKernels, SoftmaxPrefixAvx2MatchesRef) {
 #if defined(VLMQ_HAVE_AVX2)
     for (int64_t n : {1, 5, 8, 23, 64, 301}) {
         const int64_t total = n + 9;
-        std::vector<float> a = random_vec(static_cast<size_t>(total), 18, 8.0f), b = a;
+        std::vector<float> a = test::gaussian(static_cast<size_t>(total), 18, 8.0f), b = a;
         softmax_prefix_ref(a.data(), n, total, 0.125f);
         softmax_prefix_avx2(b.data(), n, total, 0.125f);
         EXPECT_LT(max_rel(b, a), 1e-6) << "n=" << n;
@@ -178,8 +172,8 @@ TEST(LlmKernels, AttentionGemmPathMatchesRef) {
     for (const AttentionCase& t : {AttentionCase{kAttentionGemmRows, 0, 6, 2, 64}, AttentionCase{100, 9, 6, 2, 64},
                                    AttentionCase{65, 3, 4, 4, 40}}) {
         const int64_t keys = t.pos0 + t.rows, ldq = t.heads * t.d + 2, ldkv = t.kv_heads * t.d + 3;
-        const auto q = random_vec(size_t(t.rows * ldq), 19, 2.0f), k = random_vec(size_t(keys * ldkv), 20, 2.0f),
-                   v = random_vec(size_t(keys * ldkv), 21);
+        const auto q = test::gaussian(size_t(t.rows * ldq), 19, 2.0f), k = test::gaussian(size_t(keys * ldkv), 20, 2.0f),
+                   v = test::gaussian(size_t(keys * ldkv), 21);
         std::vector<float> ref(size_t(t.rows * ldq), 0.0f), fast = ref, scores(static_cast<size_t>(keys));
         AttentionArgs a{q.data(), ldq, k.data(), v.data(), ldkv, ref.data(), ldq, t.rows, t.pos0, t.heads, t.kv_heads,
                         t.d, float(1.0 / std::sqrt(double(t.d)))};
@@ -194,8 +188,8 @@ TEST(LlmKernels, AttentionThreadedEqualsSerial) {
     ThreadPool pool(3);
     const AttentionCase t{6, 4, 4, 2, 16};
     const int64_t keys = t.pos0 + t.rows, ldq = t.heads * t.d, ldkv = t.kv_heads * t.d;
-    const auto q = random_vec(size_t(t.rows * ldq), 13), k = random_vec(size_t(keys * ldkv), 14),
-               v = random_vec(size_t(keys * ldkv), 15);
+    const auto q = test::gaussian(size_t(t.rows * ldq), 13), k = test::gaussian(size_t(keys * ldkv), 14),
+               v = test::gaussian(size_t(keys * ldkv), 15);
     std::vector<float> serial(size_t(t.rows * ldq)), threaded = serial;
     AttentionArgs a{q.data(), ldq, k.data(), v.data(), ldkv, serial.data(), ldq, t.rows, t.pos0, t.heads, t.kv_heads,
                     t.d, 0.25f};
@@ -217,8 +211,8 @@ TEST(LlmKernels, SwigluAvx2MatchesRef) {
     REQUIRE_AVX2();
 #if defined(VLMQ_HAVE_AVX2)
     for (int64_t n : {1, 7, 8, 9, 352, 4867}) {
-        std::vector<float> g = random_vec(size_t(n), 16, 6.0f);
-        const auto u = random_vec(size_t(n), 17);
+        std::vector<float> g = test::gaussian(size_t(n), 16, 6.0f);
+        const auto u = test::gaussian(size_t(n), 17);
         g[0] = -100.0f;
         if (n > 1) g[1] = 100.0f;
         std::vector<float> a = g, b = g;

@@ -45,4 +45,8 @@ struct CommandResult {
 // Runs the built vlmq binary with the given arguments (shell-quoted here).
 CommandResult run_vlmq(const std::vector<std::string>& args);
 
+// Deterministic test data: n samples of N(0, scale^2) / U(lo, hi) from std::mt19937 seeded with `seed`.
+std::vector<float> gaussian(size_t n, uint32_t seed, float scale = 1.0f);
+std::vector<float> uniform(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f);
+
 }  // namespace vlmq::test

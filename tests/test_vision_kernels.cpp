@@ -9,19 +9,13 @@
 #include "kernels/activations.h"
 #include "kernels/conv.h"
 #include "core/cpu_features.h"
+#include "test_util.h"
 
 using namespace vlmq;
 using namespace vlmq::kernels;
 
 namespace {
 
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (auto& x : v) x = dist(rng);
-    return v;
-}
 
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
     EXPECT_EQ(a.size(), b.size());
@@ -75,9 +69,9 @@ TEST(VisionConv, DepthwiseRefMatchesDirectGroupedConv) {
                             DwCase{13, 6, 4, 7, 1, 1}, DwCase{2, 3, 6, 7, 2, 1}}) {
         const DepthwiseShape s{t.h, t.w, t.c_in, t.k, t.stride, t.mult};
         const int64_t co = s.c_out();
-        const auto x_chw = random_vec(size_t(t.c_in * t.h * t.w), 1);
-        const auto wt = random_vec(size_t(co * t.k * t.k), 2);
-        const auto bias = random_vec(size_t(co), 3);
+        const auto x_chw = test::uniform(size_t(t.c_in * t.h * t.w), 1);
+        const auto wt = test::uniform(size_t(co * t.k * t.k), 2);
+        const auto bias = test::uniform(size_t(co), 3);
         const auto expect_chw = conv_nchw(x_chw, t.c_in, t.h, t.w, wt, bias, co, t.k, t.stride, t.c_in);
 
         std::vector<float> x(x_chw.size()), y(size_t(s.out_h() * s.out_w() * co)), got(y.size());
@@ -94,9 +88,9 @@ TEST(VisionConv, DenseRefMatchesDirectConv) {
         const int64_t ci = 3, h = 11, w = 8;
         const int k = 3, stride = 2;
         const Conv2dShape s{h, w, ci, co, k, stride};
-        const auto x_chw = random_vec(size_t(ci * h * w), 4);
-        const auto wt = random_vec(size_t(co * ci * k * k), 5);
-        const auto bias = random_vec(size_t(co), 6);
+        const auto x_chw = test::uniform(size_t(ci * h * w), 4);
+        const auto wt = test::uniform(size_t(co * ci * k * k), 5);
+        const auto bias = test::uniform(size_t(co), 6);
         const auto expect = conv_nchw(x_chw, ci, h, w, wt, bias, co, k, stride, 1);
         std::vector<float> x(x_chw.size()), y(size_t(s.out_h() * s.out_w() * co)), got(y.size());
         chw_to_hwc(x_chw.data(), ci, h * w, x.data());
@@ -118,9 +112,9 @@ TEST(VisionConv, DepthwiseAvx2MatchesScalar) {
                             DwCase{5, 29, 37, 7, 1, 1}, DwCase{6, 31, 12, 3, 1, 2}, DwCase{7, 40, 19, 7, 2, 2},
                             DwCase{4, 23, 9, 3, 2, 1}, DwCase{3, 19, 48, 3, 1, 1}}) {
         const DepthwiseShape s{t.h, t.w, t.c_in, t.k, t.stride, t.mult};
-        const auto x = random_vec(size_t(t.h * t.w * t.c_in), 7);
-        const auto wt = random_vec(size_t(t.k * t.k * s.c_out()), 8);
-        const auto bias = random_vec(size_t(s.c_out()), 9);
+        const auto x = test::uniform(size_t(t.h * t.w * t.c_in), 7);
+        const auto wt = test::uniform(size_t(t.k * t.k * s.c_out()), 8);
+        const auto bias = test::uniform(size_t(s.c_out()), 9);
         for (const float* b : {bias.data(), static_cast<const float*>(nullptr)}) {
             std::vector<float> ref(size_t(s.out_h() * s.out_w() * s.c_out())), simd(ref.size());
             depthwise_conv_hwc_ref(s, x.data(), wt.data(), b, ref.data(), 0, s.out_h());
@@ -136,9 +130,9 @@ TEST(VisionConv, DenseAvx2MatchesScalar) {
 #if defined(VLMQ_HAVE_AVX2)
     for (int64_t co : {3, 8, 43, 96, 101}) {
         const Conv2dShape s{13, 9, 3, co, 3, 2};
-        const auto x = random_vec(size_t(s.h * s.w * s.c_in), 10);
-        const auto wt = random_vec(size_t(9 * s.c_in * co), 11);
-        const auto bias = random_vec(size_t(co), 12);
+        const auto x = test::uniform(size_t(s.h * s.w * s.c_in), 10);
+        const auto wt = test::uniform(size_t(9 * s.c_in * co), 11);
+        const auto bias = test::uniform(size_t(co), 12);
         std::vector<float> ref(size_t(s.out_h() * s.out_w() * co)), simd(ref.size());
         conv2d_hwc_ref(s, x.data(), wt.data(), bias.data(), ref.data(), 0, s.out_h());
         conv2d_hwc_avx2(s, x.data(), wt.data(), bias.data(), simd.data(), 0, s.out_h());
@@ -149,8 +143,8 @@ TEST(VisionConv, DenseAvx2MatchesScalar) {
 
 TEST(VisionConv, ThreadedDispatchEqualsSingleThread) {
     const DepthwiseShape s{31, 29, 40, 7, 1, 1};
-    const auto x = random_vec(size_t(s.h * s.w * s.c_in), 13);
-    const auto wt = random_vec(size_t(49 * s.c_out()), 14);
+    const auto x = test::uniform(size_t(s.h * s.w * s.c_in), 13);
+    const auto wt = test::uniform(size_t(49 * s.c_out()), 14);
     ThreadPool pool(3);
     std::vector<float> one(size_t(s.out_h() * s.out_w() * s.c_out())), three(one.size());
     depthwise_conv_hwc(Compute{}, s, x.data(), wt.data(), nullptr, one.data());
@@ -194,8 +188,8 @@ TEST(VisionActivations, GeluAvx2MatchesStdErf) {
 TEST(VisionActivations, LayerNormChannelTwinsAndFormula) {
     for (int64_t ch : {1, 7, 8, 37, 128}) {
         const int64_t rows = 5;
-        const auto x = random_vec(size_t(rows * ch), 15, -3.0f, 5.0f);
-        const auto w = random_vec(size_t(ch), 16), b = random_vec(size_t(ch), 17);
+        const auto x = test::uniform(size_t(rows * ch), 15, -3.0f, 5.0f);
+        const auto w = test::uniform(size_t(ch), 16), b = test::uniform(size_t(ch), 17);
         std::vector<float> ref(x.size());
         layer_norm_channel_ref(x.data(), rows, ch, w.data(), b.data(), 1e-5f, ref.data());
         // Row 0 by the formula in double.
@@ -219,7 +213,7 @@ TEST(VisionActivations, LayerNormChannelTwinsAndFormula) {
 TEST(VisionActivations, SoftmaxTwins) {
     for (int64_t cols : {1, 5, 16, 67, 1031}) {
         const int64_t rows = 3, ld = cols + 3;
-        auto x = random_vec(size_t(rows * ld), 18, -20.0f, 20.0f);
+        auto x = test::uniform(size_t(rows * ld), 18, -20.0f, 20.0f);
         auto ref = x;
         softmax_rows_ref(ref.data(), rows, cols, ld);
         double sum = 0;
@@ -239,8 +233,8 @@ TEST(VisionActivations, SoftmaxTwins) {
 TEST(VisionActivations, AddScaledChannelsTwins) {
     for (int64_t ch : {1, 9, 24, 45}) {
         const int64_t rows = 4;
-        const auto x = random_vec(size_t(rows * ch), 19), y = random_vec(size_t(rows * ch), 20);
-        const auto s = random_vec(size_t(ch), 21);
+        const auto x = test::uniform(size_t(rows * ch), 19), y = test::uniform(size_t(rows * ch), 20);
+        const auto s = test::uniform(size_t(ch), 21);
         auto ref = x;
         add_scaled_channels_ref(ref.data(), y.data(), s.data(), rows, ch);
         EXPECT_FLOAT_EQ(ref[size_t(ch)], x[size_t(ch)] + s[0] * y[size_t(ch)]);  // row 1, channel 0

@@ -10,15 +10,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/shape.h"
 
 namespace vlmq::io {
 
 using nlohmann::json;
 
 int64_t TensorInfo::numel() const {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
+    return vlmq::numel(shape);
 }
 
 namespace {

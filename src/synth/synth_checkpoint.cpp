@@ -9,18 +9,13 @@
 #include "core/fs_util.h"
 #include "core/half.h"
 #include "core/progress.h"
+#include "core/shape.h"
 #include "synth/synth_tokenizer.h"
 #include "synth/synth_weights.h"
 
 namespace vlmq::synth {
 
 namespace {
-
-int64_t numel(const io::TensorDecl& t) {
-    int64_t n = 1;
-    for (int64_t d : t.shape) n *= d;
-    return n;
-}
 
 void write_tensor(io::SafetensorsWriter& w, const io::TensorDecl& t, uint64_t seed, ThreadPool* pool) {
     if (t.dtype == DType::I64) {  // BatchNorm num_batches_tracked counters
@@ -60,7 +55,7 @@ SynthResult write_synthetic_checkpoint(const FastVlmSpec& spec, const std::files
     std::vector<std::vector<io::TensorDecl>> shards(1);
     uint64_t shard_bytes = 0, total = 0;
     for (const auto& t : tensors) {
-        const uint64_t b = uint64_t(numel(t)) * dtype_size(t.dtype);
+        const uint64_t b = uint64_t(numel(t.shape)) * dtype_size(t.dtype);
         if (shard_bytes > 0 && shard_bytes + b > max_shard_bytes) {
             shards.emplace_back();
             shard_bytes = 0;
@@ -68,7 +63,7 @@ SynthResult write_synthetic_checkpoint(const FastVlmSpec& spec, const std::files
         shards.back().push_back(t);
         shard_bytes += b;
         total += b;
-        if (dtype_is_float(t.dtype)) result.parameters += numel(t);
+        if (dtype_is_float(t.dtype)) result.parameters += numel(t.shape);
     }
     result.shards = int(shards.size());
 
@@ -83,7 +78,7 @@ SynthResult write_synthetic_checkpoint(const FastVlmSpec& spec, const std::files
         io::SafetensorsWriter w(stage.path() / file, shards[s], {{"format", "pt"}});
         for (const auto& t : shards[s]) {
             write_tensor(w, t, seed, pool);
-            done += uint64_t(numel(t)) * dtype_size(t.dtype);
+            done += uint64_t(numel(t.shape)) * dtype_size(t.dtype);
             bar.set(int64_t(done >> 20));
             index_map[t.name] = file;
         }

@@ -7,7 +7,6 @@
 #include "core/fs_util.h"
 #include "core/half.h"
 #include "package/package_format.h"
-#include "package/package_reader.h"
 #include "package/source.h"
 #include "qformat/dequant.h"
 
@@ -19,20 +18,21 @@ namespace {
 
 // Writes the package back as a plain Hugging Face checkpoint in `dtype` (bf16 or f32).
 void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtype, const Compute& c) {
-    if (package::source_kind(pkg_dir) != package::SourceKind::Package)
+    const package::Source src = package::open_source(pkg_dir);
+    if (src.kind != package::SourceKind::Package)
         fail("{}: not a .vlmq package (no {})", pkg_dir.string(), package::kManifestName);
-    const package::Package pkg(pkg_dir);
     std::vector<io::TensorDecl> decls;
-    for (const auto& [name, t] : pkg.tensors())
-        decls.push_back({name, t.keep || !dtype_is_float(t.source_dtype) ? t.source_dtype : dtype, t.shape});
+    for (const auto& t : src.tensors)
+        decls.push_back({t.name, t.keep || !dtype_is_float(t.source_dtype) ? t.source_dtype : dtype, t.shape});
     StagingDir stage(out);
     io::SafetensorsWriter w(stage.path() / "model.safetensors", decls, {{"format", "pt"}});
-    for (const auto& [name, t] : pkg.tensors()) {
+    for (const auto& t : src.tensors) {
+        const std::string& name = t.name;
         if (t.keep) {
-            w.write(name, pkg.raw(name));
+            w.write(name, src.raw(name));
             continue;
         }
-        const package::Weight wt = *pkg.weight(name);
+        const package::Weight wt = src.weights->get(name);
         std::vector<float> rows(static_cast<size_t>(wt.numel()));
         qformat::dequantize_rows(c, wt.mat, 0, wt.mat.rows, rows.data());
         if (dtype == DType::F32) {
@@ -46,7 +46,8 @@ void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtyp
     w.finish();
     for (const auto& e : fs::directory_iterator(pkg_dir)) {
         const std::string n = e.path().filename().string();
-        if (e.is_regular_file() && e.path().extension() == ".json" && n != package::kManifestName) fs::copy_file(e.path(), stage.path() / n);
+        if (e.is_regular_file() && e.path().extension() == ".json" && n != package::kManifestName)
+            fs::copy_file(e.path(), stage.path() / n);
     }
     stage.commit();
 }

@@ -41,13 +41,14 @@ ordered_json ExportReport::to_json() const {
 }
 
 ExportReport export_coreml(const ExportOptions& opt) {
-    const auto ws = package::open_weights(opt.model);
+    const package::Source src = package::open_source(opt.model);
+    const package::WeightSource* ws = src.weights.get();
     const model::VisionConfig cfg = vision_config_of(*ws);
     ProgramOptions po;
     po.target = opt.target;
     po.float_storage = opt.float_storage;
     po.metadata = {{"vlmq.version", VLMQ_VERSION},
-                   {"vlmq.source", package::source_kind_name(package::source_kind(opt.model))},
+                   {"vlmq.source", package::source_kind_name(src.kind)},
                    {"vlmq.compute_precision", "fp32"},
                    {"vlmq.deployment_target", target_info(opt.target).name},
                    {"vlmq.float_weights", opt.float_storage == FloatStorage::F16 ? "fp16" : "fp32"}};

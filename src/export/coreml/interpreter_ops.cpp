@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/shape.h"
 #include "kernels/activations.h"
 #include "kernels/conv.h"
 #include "kernels/linear.h"
@@ -92,8 +93,7 @@ int64_t norm_axis(const OpArgs& a, int64_t axis, size_t rank) {
 template <class Fn>
 void for_each_index(const std::vector<int64_t>& shape, Fn&& fn) {
     const size_t r = shape.size();
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    const int64_t n = vlmq::numel(shape);
     std::vector<int64_t> idx(r, 0);
     for (int64_t k = 0; k < n; ++k) {
         fn(k, idx);
@@ -249,8 +249,7 @@ Tensor reshape(const OpArgs& a) {
         }
     }
     if (infer >= 0 && known > 0) shape[size_t(infer)] = out.numel() / known;
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    const int64_t n = vlmq::numel(shape);
     if (n != out.numel()) a.error("cannot reshape " + type_str(out.type()) + " to " + std::to_string(n) + " elements");
     out.shape = shape;
     return out;

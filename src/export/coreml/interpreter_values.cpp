@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/half.h"
+#include "core/shape.h"
 #include "export/coreml/interpreter.h"
 
 namespace vlmq::exporters::coreml {
@@ -74,9 +75,7 @@ void decode_raw(std::span<const uint8_t> bytes, const TensorType& t, Tensor& out
 }  // namespace
 
 int64_t Tensor::numel() const {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
+    return vlmq::numel(shape);
 }
 
 Tensor decode_value(const Value& v, const BlobResolver& blobs, const std::string& where) {

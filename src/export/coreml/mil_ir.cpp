@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "core/shape.h"
+
 namespace vlmq::exporters::coreml {
 
 std::string_view data_type_name(DataType t) {
@@ -63,9 +65,7 @@ bool data_type_is_float(DataType t) {
 }
 
 int64_t TensorType::numel() const {
-    int64_t n = 1;
-    for (int64_t d : shape) n *= d;
-    return n;
+    return vlmq::numel(shape);
 }
 
 std::string type_str(const TensorType& t) { return fmt::format("{}[{}]", data_type_name(t.dtype), fmt::join(t.shape, ",")); }
