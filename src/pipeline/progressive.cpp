@@ -158,7 +158,7 @@ private:
 
     // Phase 3 (optional): lower the least sensitive units until the package fits, then validate that.
     void fit_to_size() {
-        const SizeFit fit = options_.fit_size(current_);
+        const SizeBudgetResult fit = options_.fit_size(current_);
         Step s;
         s.component = "all";
         s.decision = StepDecision::FitSize;

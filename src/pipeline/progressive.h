@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "eval/metrics.h"
+#include "pipeline/size_budget.h"
 #include "quant/quant_config.h"
 
 namespace vlmq::pipeline {
@@ -57,16 +58,9 @@ struct Step {
     std::string algorithm_label() const;  // "rtn" / "weighted" / "gptq" / "awq"; "" for float formats and keep
 };
 
-// The size budget, as the loop's optional last step.
-struct SizeFit {
-    quant::QuantConfig config;
-    std::vector<std::string> moves;
-    bool fits = false;
-};
-
 struct ProgressiveOptions {
     std::optional<int64_t> target_size_bytes;  // fit to this size after the components (--target-size)
-    std::function<SizeFit(const quant::QuantConfig&)> fit_size;  // required with target_size_bytes
+    std::function<SizeBudgetResult(const quant::QuantConfig&)> fit_size;  // required with target_size_bytes
     std::function<void(const Step&)> on_step;                    // progress reporting
 };
 

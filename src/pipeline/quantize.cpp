@@ -88,12 +88,6 @@ std::vector<ComponentInfo> component_infos(const io::Checkpoint& ckpt, const qua
     return out;
 }
 
-SizeFit fit_to_size(const io::Checkpoint& ckpt, const quant::QuantConfig& config, const QuantizeRequest& req,
-                    const calib::CalibrationStats* stats, const Compute& c) {
-    const SizeBudgetResult fit = fit_size_budget(ckpt, config, req.target_size_bytes, stats, c);
-    return {fit.config, fit.moves, fit.fits};
-}
-
 void print_step(const Step& s) {
     fmt::print(stderr, "step {:<15} {:<14} {:<9} accuracy {:.4f} retention {:.3f} kld {:.4f}  {}{}\n", s.component,
                s.format_label(), s.algorithm_label(), s.eval.metrics.accuracy, s.retention, s.eval.metrics.kld,
@@ -163,7 +157,9 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     ProgressiveOptions po;
     if (req.fit_to_target) {
         po.target_size_bytes = req.target_size_bytes;
-        po.fit_size = [&](const quant::QuantConfig& cfg) { return fit_to_size(ckpt, cfg, req, cal.stats.get(), c); };
+        po.fit_size = [&](const quant::QuantConfig& cfg) {
+            return fit_size_budget(ckpt, cfg, req.target_size_bytes, cal.stats.get(), c);
+        };
     }
     if (req.progress) po.on_step = print_step;
 
