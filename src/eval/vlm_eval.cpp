@@ -1,6 +1,7 @@
 #include "eval/vlm_eval.h"
 
 #include "core/error.h"
+#include "core/phase_timer.h"
 #include "core/progress.h"
 #include "eval/fidelity.h"
 
@@ -19,8 +20,16 @@ ModelRun run_model(const model::FastVLM& model, const std::vector<PreparedSample
                  options.progress);
     for (size_t i = 0; i < samples.size(); ++i) {
         const PreparedSample& s = samples[i];
+        EvalTimings* t = options.timings;
+        PhaseTimer vision(t ? &t->vision_s : nullptr);
         const std::vector<float> features = model.encode_image(c, s.pixels.data());
+        vision.stop();
         const model::GenerateResult g = model.generate_from_features(c, features.data(), s.prompt_ids, gen);
+        if (t) {
+            t->prefill_s += g.timings.prefill_ms / 1e3;
+            t->decode_s += g.timings.decode_ms / 1e3;
+            ++t->samples;
+        }
         run.predictions[s.sample->question_id] = g.text;
         run.record.answers.push_back(g.text);
         run.record.answer_ids.push_back(g.token_ids);
@@ -37,7 +46,10 @@ ModelRun run_model(const model::FastVLM& model, const std::vector<PreparedSample
             if (!forced.empty() && std::find(model.eos_ids().begin(), model.eos_ids().end(), forced.back()) !=
                                        model.eos_ids().end())
                 forced.pop_back();  // answer_logits appends the position after the answer itself
+            PhaseTimer forcing(t ? &t->forced_s : nullptr);
             std::vector<float> logits = model.answer_logits_from_features(c, features.data(), s.prompt_ids, forced);
+            forcing.stop();
+            PhaseTimer metrics(t ? &t->metrics_s : nullptr);
             if (reference) {
                 if (reference->vocab != model.vocab_limit())
                     fail("reference and candidate disagree on the vocabulary ({} vs {})", reference->vocab,

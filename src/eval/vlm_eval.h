@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/eval_timings.h"
 #include "eval/prepared.h"
 #include "eval/metrics.h"
 #include "eval/vqa_score.h"
@@ -32,6 +33,7 @@ struct EvalOptions {
     bool record_logits = false;        // keep teacher-forced logits (for use as a reference)
     bool progress = true;
     std::string label;                 // shown in the progress line
+    EvalTimings* timings = nullptr;    // when set, phase times are added here
 };
 
 ModelRun run_model(const model::FastVLM& model, const std::vector<PreparedSample>& samples,

@@ -12,6 +12,7 @@
 #include "io/checkpoint.h"
 #include "model/fastvlm.h"
 #include "pipeline/progressive.h"
+#include "pipeline/run_timings.h"
 
 namespace vlmq::pipeline {
 
@@ -21,7 +22,7 @@ public:
     PackageEvaluator(const io::Checkpoint& ckpt, const model::FastVLM& base_model,
                      const std::vector<eval::PreparedSample>& samples, const calib::CalibrationStats* stats,
                      quant::ValidationMetric metric, std::filesystem::path scratch, uint64_t max_shard_bytes,
-                     bool progress, const Compute& c);
+                     bool progress, const Compute& c, RunTimings* timings = nullptr);
 
     Evaluation baseline() override;
     Evaluation candidate(const quant::QuantConfig& config, const std::string& label) override;
@@ -35,6 +36,7 @@ private:
     const Compute& compute_;
     eval::EvalOptions options_;
     eval::ModelRun reference_;
+    RunTimings* timings_;
     int step_ = 0;
 };
 

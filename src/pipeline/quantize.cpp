@@ -9,6 +9,7 @@
 #include "arch/arch_table.h"
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/phase_timer.h"
 #include "core/shape.h"
 #include "eval/prepared.h"
 #include "io/checkpoint.h"
@@ -52,8 +53,12 @@ Calibration calibrate(const QuantizeRequest& req, const model::FastVLM* model, c
     const eval::VqaDataset all = eval::load_dataset(*req.calib);
     const eval::VqaDataset chosen =
         eval::select_samples(all, size_t(req.calib_samples.value_or(req.config.calibration_samples)), req.seed);
-    out.stats = collect_stats(*model, chosen, c, {}, req.progress);
+    {
+        PhaseTimer t(req.timings ? &req.timings->calibrate_s : nullptr);
+        out.stats = collect_stats(*model, chosen, c, {}, req.progress);
+    }
     out.samples = int64_t(chosen.samples.size());
+    if (req.timings) req.timings->calibrate_samples = out.samples;
     return out;
 }
 
@@ -138,12 +143,14 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     const eval::VqaDataset val_all = eval::load_dataset(*req.val);
     const eval::VqaDataset val =
         eval::select_samples(val_all, size_t(req.val_samples.value_or(req.config.validation.samples)), req.seed);
+    PhaseTimer preparing(req.timings ? &req.timings->prepare_s : nullptr);
     const std::vector<eval::PreparedSample> prepared = eval::prepare_samples(base_model, val, c, req.progress);
+    preparing.stop();
 
     // Candidates are real packages in a scratch directory next to the output.
     const fs::path scratch = req.out.string() + ".candidates-" + std::to_string(getpid());
     PackageEvaluator evaluator(ckpt, base_model, prepared, cal.stats.get(), req.config.validation.metric, scratch,
-                               req.max_shard_bytes, req.progress, c);
+                               req.max_shard_bytes, req.progress, c, req.timings);
     fs::remove_all(scratch);
     fs::create_directories(scratch);
     struct Cleanup {
@@ -174,6 +181,7 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     report.context.validation_data = req.val->path.string();
     report.result = run_progressive(req.config, component_infos(ckpt, req.config, cal.stats.get()), evaluator, po);
 
+    PhaseTimer finishing(req.timings ? &req.timings->final_s : nullptr);
     // The manifest embeds the report as it stands before the package exists (package_bytes 0).
     quant::QuantizeOptions qo = package_options(req, cal.stats.get(), false);
     qo.extra_manifest["validation"] = report.to_json();
@@ -200,6 +208,7 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
 }  // namespace
 
 QuantizeOutcome quantize(const QuantizeRequest& req, const Compute& c) {
+    PhaseTimer total(req.timings ? &req.timings->total_s : nullptr);
     if (req.calib && !req.stats_file.empty()) fail("give calibration data or a statistics file, not both");
     const io::Checkpoint ckpt(req.model);
     // The unquantized model runs the calibration pass and the validation baseline.

@@ -8,6 +8,7 @@
 #include "core/compute.h"
 #include "eval/dataset.h"
 #include "pipeline/progressive_report.h"
+#include "pipeline/run_timings.h"
 #include "quant/quant_config.h"
 #include "quant/quantizer.h"
 
@@ -27,6 +28,7 @@ struct QuantizeRequest {
     std::filesystem::path report_copy;  // also write report.json here (--report)
     bool progress = true;
     uint64_t max_shard_bytes = 2'000'000'000ull;
+    RunTimings* timings = nullptr;  // phase times (bench/bench_pipeline); null: none taken
 };
 
 struct QuantizeOutcome {
