@@ -152,6 +152,45 @@ TEST_P(Pipeline, AnswerLogitsTeacherForced) {
     }
 }
 
+// One prefill serves both the answer and its teacher-forced scoring: the generation's step logits while the
+// tokens agree, a pass from the KV cache for the rest.
+TEST_P(Pipeline, ScoredGenerationSharesThePrefill) {
+    GenerateOptions opts;
+    opts.max_new_tokens = 16;
+    const int64_t V = model_->vocab_limit();
+    for (const Sample& s : *samples_) {
+        const auto px = pixels(s);
+        const auto ids = model_->tokenize_prompt(s.prompt);
+        const auto features = model_->encode_image(compute_, px.data());
+        const auto gen = test::read_i64(s.golden, "generated_ids");
+        const std::vector<int32_t> greedy(gen.begin(), gen.end());  // ends with <|im_end|>
+        const std::vector<int32_t> answer(gen.begin(), gen.end() - 1);
+        // Its own answer: every row is a generation step.
+        const ScoredGeneration own = model_->generate_scored(compute_, features.data(), ids, opts, nullptr);
+        EXPECT_EQ(own.generation.token_ids, greedy);
+        EXPECT_EQ(own.forced_positions, 0);
+        const auto forced = model_->answer_logits_from_features(compute_, features.data(), ids, answer);
+        expect_close("scored own answer", own.logits, forced, 1e-5);
+        // Another answer, diverging at token 1: rows 0-1 from the steps, the row after it forced from the cache.
+        int32_t x = 7;  // a token the greedy answer does not start with
+        while (x == greedy[0] || x == greedy[1]) ++x;
+        const std::vector<int32_t> other = {greedy[0], x, kImEnd};
+        const ScoredGeneration o = model_->generate_scored(compute_, features.data(), ids, opts, &other);
+        EXPECT_EQ(o.generation.token_ids, greedy);
+        EXPECT_EQ(o.forced_positions, 1);
+        const std::vector<int32_t> other_answer = {greedy[0], x};
+        const auto other_forced = model_->answer_logits_from_features(compute_, features.data(), ids, other_answer);
+        ASSERT_EQ(int64_t(o.logits.size()), 3 * V);
+        expect_close("scored diverging answer", o.logits, other_forced, 1e-5);
+        // Diverging at token 0 and not ending in <|im_end|>: only row 0 is shared.
+        const std::vector<int32_t> first = {x, x};
+        const ScoredGeneration f = model_->generate_scored(compute_, features.data(), ids, opts, &first);
+        EXPECT_EQ(f.forced_positions, 2);
+        expect_close("scored answer diverging at 0", f.logits,
+                     model_->answer_logits_from_features(compute_, features.data(), ids, first), 1e-5);
+    }
+}
+
 TEST_P(Pipeline, PrefillGivesNextTokenLogits) {
     const Sample& s = (*samples_)[0];
     const auto px = pixels(s);

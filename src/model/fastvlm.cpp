@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "image/preprocess.h"
 #include "model/qwen2_generate.h"
@@ -87,19 +88,26 @@ GenerateResult FastVLM::generate(const Compute& c, const float* pixels, std::spa
 GenerateResult FastVLM::generate_from_features(const Compute& c, const float* image_features,
                                                std::span<const int64_t> prompt_ids,
                                                const GenerateOptions& opts) const {
+    KvCache cache = new_cache();
+    return generate_into(c, cache, image_features, prompt_ids, opts, nullptr);
+}
+
+GenerateResult FastVLM::generate_into(const Compute& c, KvCache& cache, const float* image_features,
+                                      std::span<const int64_t> prompt_ids, const GenerateOptions& opts,
+                                      std::vector<float>* step_logits) const {
     DecodeOptions d;
     d.max_new_tokens = opts.max_new_tokens;
     d.sampling = {opts.temperature, opts.top_p, opts.seed};
     d.sampling.validate();
     d.eos_ids = eos_ids_;
     d.vocab_limit = vocab_limit_;
+    d.step_logits = step_logits;
 
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<float> embeds = inputs_embeds(c, prompt_ids, image_features);
     const double embed_ms = ms_since(t0);
     GenerateResult r;
     r.prompt_tokens = int64_t(embeds.size()) / hidden();
-    KvCache cache = new_cache();
     const DecodeResult out = generate_tokens(c, *llm_, cache, embeds.data(), r.prompt_tokens, d);
     r.token_ids = out.ids;
     r.hit_eos = out.hit_eos;
@@ -108,6 +116,53 @@ GenerateResult FastVLM::generate_from_features(const Compute& c, const float* im
     r.timings.decode_ms = out.decode_ms;
     r.timings.decode_steps = std::max<int64_t>(0, int64_t(out.ids.size()) - 1);
     return r;
+}
+
+ScoredGeneration FastVLM::generate_scored(const Compute& c, const float* image_features,
+                                          std::span<const int64_t> prompt_ids, const GenerateOptions& opts,
+                                          const std::vector<int32_t>* answer_ids) const {
+    ScoredGeneration out;
+    std::vector<float> steps;
+    KvCache cache = new_cache();
+    out.generation = generate_into(c, cache, image_features, prompt_ids, opts, &steps);
+    const std::vector<int32_t>& generated = out.generation.token_ids;
+    std::vector<int32_t> scored = answer_ids ? *answer_ids : generated;
+    if (!scored.empty() && std::find(eos_ids_.begin(), eos_ids_.end(), scored.back()) != eos_ids_.end())
+        scored.pop_back();
+    const auto t0 = std::chrono::steady_clock::now();
+    const int64_t rows = int64_t(scored.size()) + 1;
+    if (generated.empty()) {  // nothing generated (max_new_tokens 0): no step to share
+        out.logits = answer_logits_from_features(c, image_features, prompt_ids, scored);
+        out.forced_positions = rows;
+        out.forced_ms = ms_since(t0);
+        return out;
+    }
+    // Step k's logits are the teacher-forced row k while the tokens before it agree.
+    int64_t same = 0;
+    while (same < int64_t(std::min(generated.size(), scored.size())) && generated[size_t(same)] == scored[size_t(same)])
+        ++same;
+    const int64_t shared = std::min({same + 1, int64_t(generated.size()), rows});
+    out.logits.assign(steps.begin(), steps.begin() + shared * vocab_limit_);
+    if (shared < rows) {
+        // The cache holds the prompt and the generated tokens; keep the prompt and the scored[0, shared - 1)
+        // prefix they share, then run the rest of the scored answer.
+        cache.truncate(out.generation.prompt_tokens + shared - 1);
+        const std::span<const int32_t> rest(scored.data() + shared - 1, size_t(rows - shared));
+        std::vector<float> embed(rest.size() * size_t(hidden()));
+        llm_->embed(c, rest, embed.data());
+        const std::vector<float> logits = llm_->forward(c, cache, embed.data(), int64_t(rest.size()), 0);
+        const int64_t V = llm_->vocab();
+        for (size_t r = 0; r < rest.size(); ++r)
+            out.logits.insert(out.logits.end(), logits.begin() + int64_t(r) * V,
+                              logits.begin() + int64_t(r) * V + vocab_limit_);
+        out.forced_positions = int64_t(rest.size());
+    }
+    out.forced_ms = ms_since(t0);
+    return out;
+}
+
+bool FastVLM::reads_for_image(std::string_view name) {
+    return name.starts_with(arch::fastvlm::kVisionTower) || name.starts_with(arch::fastvlm::kProjector);
 }
 
 std::vector<float> FastVLM::answer_logits(const Compute& c, const float* pixels,

@@ -47,6 +47,14 @@ struct GenerateResult {
     GenerateTimings timings;
 };
 
+// A generated answer and the teacher-forced logits of a scored answer, from one prefill (FastVLM::generate_scored).
+struct ScoredGeneration {
+    GenerateResult generation;
+    std::vector<float> logits;      // [scored answer length + 1, vocab_limit()], as answer_logits returns them
+    int64_t forced_positions = 0;   // rows of `logits` that needed the extra teacher-forced pass
+    double forced_ms = 0.0;         // that pass
+};
+
 class FastVLM {
 public:
     // `path`: checkpoint directory or .vlmq package directory, holding tokenizer.json.
@@ -105,12 +113,28 @@ public:
                                                    std::span<const int32_t> answer_ids,
                                                    const ForwardHooks* hooks = nullptr) const;
 
+    // Greedy generation that also scores an answer, sharing the prompt's prefill: `logits` are what
+    // answer_logits_from_features returns for the scored answer, which is `answer_ids` (the generated answer when
+    // null) less a final end-of-sequence id. Rows come from the generation's own steps while its tokens equal
+    // the scored ones; from the first difference on, the rest of the scored answer runs from the KV cache at that
+    // point. The values equal answer_logits' up to float rounding (decode steps instead of one prefill).
+    ScoredGeneration generate_scored(const Compute& c, const float* image_features,
+                                     std::span<const int64_t> prompt_ids, const GenerateOptions& opts,
+                                     const std::vector<int32_t>* answer_ids) const;
+
+    // Whether the vision tower or the projector reads the tensor `name` (what encode_image depends on).
+    static bool reads_for_image(std::string_view name);
+
     // One full forward over the prompt with every tap (vision.*, projected, inputs_embeds, llm.layer.{i},
     // llm.final_norm, logits [L, vocab]); returns the logits.
     std::vector<float> forward(const Compute& c, const float* pixels, std::span<const int64_t> prompt_ids,
                                const ForwardHooks* hooks) const;
 
 private:
+    GenerateResult generate_into(const Compute& c, KvCache& cache, const float* image_features,
+                                 std::span<const int64_t> prompt_ids, const GenerateOptions& opts,
+                                 std::vector<float>* step_logits) const;
+
     std::unique_ptr<package::WeightSource> weights_;
     std::unique_ptr<VisionTower> vision_;
     std::unique_ptr<Projector> projector_;

@@ -27,6 +27,10 @@ DecodeResult generate_tokens(const Compute& c, const Qwen2& llm, KvCache& cache,
 
     auto t0 = std::chrono::steady_clock::now();
     std::vector<float> logits = llm.forward(c, cache, inputs_embeds, rows, rows - 1);
+    auto record = [&] {
+        if (opts.step_logits) opts.step_logits->insert(opts.step_logits->end(), logits.begin(), logits.begin() + limit);
+    };
+    record();
     int32_t next = sampler.next(logits.data(), limit);
     r.prefill_ms = ms_since(t0);
 
@@ -42,6 +46,7 @@ DecodeResult generate_tokens(const Compute& c, const Qwen2& llm, KvCache& cache,
         if (cache.length() >= cache.max_positions()) break;  // context full: stop as if at max_new_tokens
         llm.embed(c, std::span<const int32_t>(&next, 1), embed.data());
         logits = llm.forward(c, cache, embed.data(), 1, 0);
+        record();
         next = sampler.next(logits.data(), limit);
     }
     r.decode_ms = ms_since(t0);

@@ -16,6 +16,8 @@ struct DecodeOptions {
     SamplingOptions sampling;
     std::vector<int32_t> eos_ids;  // generation stops after emitting one of these (it is kept in the output)
     int64_t vocab_limit = 0;       // ids >= this are never produced (0 = the model's vocab)
+    // When set, the logits of each step (the first vocab_limit columns; row k chose ids[k]) are appended here.
+    std::vector<float>* step_logits = nullptr;
 };
 
 struct DecodeResult {

@@ -9,20 +9,53 @@ namespace vlmq::pipeline {
 
 namespace fs = std::filesystem;
 
+std::string image_path_key(const quant::Plan& plan) {
+    std::string key;
+    for (const auto& e : plan.entries) {
+        if (!model::FastVLM::reads_for_image(e.tensor.name)) continue;
+        const auto* scalings = plan.awq.scalings_of(e.tensor.name);
+        if (e.keep && !e.awq_producer && !scalings) continue;
+        key += e.tensor.name + "=" + (e.keep ? std::string("keep") : e.precision.str());
+        if (e.awq_producer) key += " awq-producer";
+        if (scalings)
+            for (const auto& s : *scalings) {
+                const quant::AwqGroup& g = plan.awq.groups[s.group];
+                key += fmt::format(" {}:{}:{:a}", int(s.kind), g.key, g.alpha);
+            }
+        key += "\n";
+    }
+    return key;
+}
+
 PackageEvaluator::PackageEvaluator(const io::Checkpoint& ckpt, const model::FastVLM& base_model,
                                    const std::vector<eval::PreparedSample>& samples,
-                                   const calib::CalibrationStats* stats, quant::ValidationMetric metric,
-                                   fs::path scratch, uint64_t max_shard_bytes, bool progress, const Compute& c,
-                                   RunTimings* timings)
-    : ckpt_(ckpt), samples_(samples), stats_(stats), scratch_(std::move(scratch)), max_shard_bytes_(max_shard_bytes),
-      compute_(c), timings_(timings) {
-    options_.metric = metric;
-    options_.progress = progress;
-    eval::EvalOptions o = options_;
+                                   const calib::CalibrationStats* stats, const EvaluatorOptions& options,
+                                   const Compute& c)
+    : ckpt_(ckpt), samples_(samples), stats_(stats), options_(options), compute_(c) {
+    current_ = new_slot("");
+    eval::EvalOptions o;
+    o.metric = options_.metric;
+    o.progress = options_.progress;
     o.record_logits = true;
     o.label = "baseline";
-    if (timings_) o.timings = &timings_->baseline;
+    o.features = current_.store.get();
+    if (options_.timings) o.timings = &options_.timings->baseline;
     reference_ = eval::run_model(base_model, samples_, nullptr, compute_, o);
+}
+
+PackageEvaluator::FeatureSlot PackageEvaluator::new_slot(std::string key) {
+    const fs::path spill = options_.scratch / fmt::format("features-{}.f32", ++stores_);
+    return {std::move(key),
+            std::make_unique<eval::FeatureStore>(samples_.size(), options_.feature_cache_bytes / 2, spill)};
+}
+
+eval::FeatureStore* PackageEvaluator::features_for(const std::string& key) {
+    if (key == current_.key) return current_.store.get();
+    if (!latest_.store || key != latest_.key) {
+        latest_.store.reset();  // its spill file goes before the next one is written
+        latest_ = new_slot(key);
+    }
+    return latest_.store.get();
 }
 
 Evaluation PackageEvaluator::baseline() {
@@ -36,29 +69,47 @@ Evaluation PackageEvaluator::baseline() {
 }
 
 Evaluation PackageEvaluator::candidate(const quant::QuantConfig& config, const std::string& label) {
-    const fs::path pkg = scratch_ / fmt::format("step-{:02}.vlmq", ++step_);
+    return candidate(config, label, nullptr);
+}
+
+Evaluation PackageEvaluator::candidate(const quant::QuantConfig& config, const std::string& label,
+                                       const Acceptance& passes) {
+    const fs::path pkg = options_.scratch / fmt::format("step-{:02}.vlmq", ++step_);
     quant::QuantizeOptions qo;
     qo.progress = false;
     qo.stats = stats_;
-    qo.max_shard_bytes = max_shard_bytes_;
+    qo.max_shard_bytes = options_.max_shard_bytes;
     CandidateTimings ct;
     ct.label = label;
     ct.samples_total = int64_t(samples_.size());
-    CandidateTimings* t = timings_ ? &ct : nullptr;
+    CandidateTimings* t = options_.timings ? &ct : nullptr;
     PhaseTimer quantizing(t ? &t->quantize_s : nullptr);
     const quant::QuantizeReport qr = quant::quantize_checkpoint(ckpt_, config, pkg, compute_, qo);
     quantizing.stop();
     PhaseTimer loading(t ? &t->load_s : nullptr);
     const model::FastVLM candidate(pkg);
     loading.stop();
-    eval::EvalOptions o = options_;
-    o.label = "validate " + label;
+    const std::string key = image_path_key(qr.plan);
+    eval::EvalOptions o;
+    o.metric = options_.metric;
+    o.progress = options_.progress;
+    o.label = fmt::format("step {} validate {}", step_, label);
+    o.features = features_for(key);
+    if (options_.early_stop && passes) o.can_pass = passes;
     if (t) o.timings = &t->eval;
+    const eval::ModelRun run = eval::run_model(candidate, samples_, &reference_.record, compute_, o);
     Evaluation e;
-    e.metrics = eval::run_model(candidate, samples_, &reference_.record, compute_, o).metrics;
+    e.metrics = run.metrics;
+    e.stopped_after = run.stopped_after;
     e.size_bytes = qr.bytes_after;
     fs::remove_all(pkg);
-    if (timings_) timings_->candidates.push_back(std::move(ct));
+    // The loop adopts a candidate exactly when it passes (a size fit always): its features become the current ones.
+    if (key != current_.key && !run.stopped_after && (!passes || passes(run.metrics))) std::swap(current_, latest_);
+    if (options_.timings) {
+        ct.stopped_after = run.stopped_after;
+        ct.accuracy = run.metrics.accuracy;
+        options_.timings->candidates.push_back(std::move(ct));
+    }
     return e;
 }
 

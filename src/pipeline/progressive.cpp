@@ -131,9 +131,17 @@ private:
         s.precision = p;
         s.units = units;
         const std::string algo = s.algorithm_label();
+        const Acceptance accept = [&](const eval::Metrics& m) {
+            double retention;
+            return passes(source_.validation, result_.baseline.metrics, m, &retention);
+        };
         s.eval = evaluator_.candidate(cand, comp.name + ":" + s.format_label() + (algo.empty() ? "" : "/" + algo) +
-                                                (units.empty() ? "" : fmt::format(" ({} units)", units.size())));
+                                                (units.empty() ? "" : fmt::format(" ({} units)", units.size())),
+                                      accept);
         s.accepted = passes(source_.validation, result_.baseline.metrics, s.eval.metrics, &s.retention);
+        if (s.eval.stopped_after)
+            s.note = fmt::format("stopped early after {} of {} samples: failure certain (figures are the best case)",
+                                 s.eval.stopped_after, result_.baseline.metrics.samples);
         s.decision = decision_of(attempt, s.accepted);
         record(s);
         if (s.accepted) {

@@ -18,7 +18,13 @@ namespace vlmq::pipeline {
 struct Evaluation {
     eval::Metrics metrics;
     int64_t size_bytes = 0;  // tensor bytes of the candidate package
+    // > 0: validation stopped after this many samples because the step's test could no longer pass; metrics are
+    // the best the remaining samples could have made of it.
+    int64_t stopped_after = 0;
 };
+
+// The step's acceptance test on a candidate's metrics.
+using Acceptance = std::function<bool(const eval::Metrics&)>;
 
 // Measures configurations (components not yet processed are "keep").
 class Evaluator {
@@ -26,6 +32,12 @@ public:
     virtual ~Evaluator() = default;
     virtual Evaluation baseline() = 0;  // the unquantized model: the reference every candidate is compared with
     virtual Evaluation candidate(const quant::QuantConfig& config, const std::string& label) = 0;
+    // With the step's test: an evaluator may stop once `passes` cannot hold whatever the remaining samples give,
+    // which leaves the decision as it would be after all of them.
+    virtual Evaluation candidate(const quant::QuantConfig& config, const std::string& label, const Acceptance& passes) {
+        (void)passes;
+        return candidate(config, label);
+    }
 };
 
 struct ComponentInfo {

@@ -52,6 +52,7 @@ ordered_json ProgressiveReport::to_json() const {
         st["decision"] = decision_name(s.decision);
         st["accepted"] = s.accepted;
         if (!s.units.empty()) st["units"] = s.units;
+        if (s.eval.stopped_after) st["stopped_after"] = s.eval.stopped_after;  // samples validated
         if (!s.note.empty()) st["note"] = s.note;
         steps.push_back(st);
     }
@@ -83,6 +84,9 @@ std::string ProgressiveReport::markdown() const {
     for (const auto& s : r.steps) {
         std::string decision = decision_name(s.decision) + (s.accepted ? " ✔" : " ✘");
         if (!s.units.empty()) decision += fmt::format(" ({} units)", s.units.size());
+        if (s.eval.stopped_after)
+            decision += fmt::format(", stopped early after {}/{} samples", s.eval.stopped_after,
+                                    r.baseline.metrics.samples);
         md += fmt::format("| {} | {} | {} | {} | {:.1f} | {:.4f} | {:.3f} | {:.4f} | {:.3f} | {} |\n", ++i, s.component,
                           s.format_label(), s.algorithm_label(), double(s.eval.size_bytes) / 1e6,
                           s.eval.metrics.accuracy, s.retention, s.eval.metrics.kld, s.eval.metrics.top1, decision);

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/phase_timer.h"
+#include "core/progress.h"
 #include "core/shape.h"
 #include "eval/prepared.h"
 #include "io/checkpoint.h"
@@ -94,9 +95,19 @@ std::vector<ComponentInfo> component_infos(const io::Checkpoint& ckpt, const qua
 }
 
 void print_step(const Step& s) {
-    fmt::print(stderr, "step {:<15} {:<14} {:<9} accuracy {:.4f} retention {:.3f} kld {:.4f}  {}{}\n", s.component,
+    if (Progress::style() == ProgressStyle::Json) {
+        ordered_json j{{"step", s.component},        {"format", s.format_label()},
+                       {"algorithm", s.algorithm_label()}, {"accuracy", s.eval.metrics.accuracy},
+                       {"retention", s.retention},   {"kld", s.eval.metrics.kld},
+                       {"decision", decision_name(s.decision)}, {"accepted", s.accepted}};
+        if (s.eval.stopped_after) j["stopped_after"] = s.eval.stopped_after;
+        fmt::print(stderr, "{}\n", j.dump());
+        return;
+    }
+    fmt::print(stderr, "step {:<15} {:<14} {:<9} accuracy {:.4f} retention {:.3f} kld {:.4f}  {}{}{}\n", s.component,
                s.format_label(), s.algorithm_label(), s.eval.metrics.accuracy, s.retention, s.eval.metrics.kld,
-               decision_name(s.decision), s.accepted ? " (accepted)" : "");
+               decision_name(s.decision), s.accepted ? " (accepted)" : "",
+               s.eval.stopped_after ? fmt::format(" (stopped after {} samples)", s.eval.stopped_after) : "");
 }
 
 // The source checkpoint's name in reports; HF-style ".../<name>/model" layouts name the parent too.
@@ -149,8 +160,6 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
 
     // Candidates are real packages in a scratch directory next to the output.
     const fs::path scratch = req.out.string() + ".candidates-" + std::to_string(getpid());
-    PackageEvaluator evaluator(ckpt, base_model, prepared, cal.stats.get(), req.config.validation.metric, scratch,
-                               req.max_shard_bytes, req.progress, c, req.timings);
     fs::remove_all(scratch);
     fs::create_directories(scratch);
     struct Cleanup {
@@ -160,6 +169,15 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
             fs::remove_all(p, ec);
         }
     } cleanup{scratch};
+    EvaluatorOptions eo;
+    eo.metric = req.config.validation.metric;
+    eo.scratch = scratch;
+    eo.max_shard_bytes = req.max_shard_bytes;
+    eo.progress = req.progress;
+    eo.early_stop = req.early_stop;
+    eo.feature_cache_bytes = req.feature_cache_bytes;
+    eo.timings = req.timings;
+    PackageEvaluator evaluator(ckpt, base_model, prepared, cal.stats.get(), eo, c);
 
     ProgressiveOptions po;
     if (req.fit_to_target) {

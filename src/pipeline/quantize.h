@@ -28,6 +28,8 @@ struct QuantizeRequest {
     std::filesystem::path report_copy;  // also write report.json here (--report)
     bool progress = true;
     uint64_t max_shard_bytes = 2'000'000'000ull;
+    bool early_stop = true;  // stop validating a candidate once it cannot pass (decisions unchanged)
+    uint64_t feature_cache_bytes = 1ull << 30;  // image features kept in memory; the rest spill to scratch
     RunTimings* timings = nullptr;  // phase times (bench/bench_pipeline); null: none taken
 };
 

@@ -14,6 +14,8 @@ struct CandidateTimings {
     double load_s = 0;        // opening it
     eval::EvalTimings eval;   // running it over the validation samples
     int64_t samples_total = 0;  // validation samples it would run without early stopping
+    int64_t stopped_after = 0;  // > 0: it stopped early, after this many
+    double accuracy = 0;        // its metrics' accuracy (the best case when it stopped early)
 };
 
 struct RunTimings {

@@ -4,6 +4,7 @@
 #include "calib/calib_stats.h"
 #include "cli_common.h"
 #include "core/error.h"
+#include "core/progress.h"
 #include "dataset_options.h"
 #include "io/checkpoint.h"
 #include "pipeline/quantize.h"
@@ -21,8 +22,8 @@ struct Options {
     int calib_samples = 0, val_samples = 0;
     uint64_t seed = 0;
     double target_mb = double(quant::kAdrTargetSizeBytes) / 1e6;
-    bool json = false, dry_run = false, tensors = false, allocate = false;
-    double shard_gb = 2.0;
+    bool json = false, dry_run = false, tensors = false, allocate = false, exhaustive = false;
+    double shard_gb = 2.0, feature_cache_mb = 1024;
 };
 
 // "scaled", "no-gain" (alpha 0: no scaling beats plain rounding) or "not-searched" (no usable statistics or producer).
@@ -117,7 +118,9 @@ pipeline::QuantizeRequest make_request(const Options& o, const quant::QuantConfi
     req.target_size_bytes = int64_t(o.target_mb * 1e6);
     req.fit_to_target = o.allocate;
     req.report_copy = o.report;
-    req.progress = !o.json;
+    req.progress = true;  // on a terminal, or as JSON lines with --json
+    req.early_stop = !o.exhaustive;
+    req.feature_cache_bytes = uint64_t(o.feature_cache_mb * 1e6);
     req.max_shard_bytes = uint64_t(o.shard_gb * 1e9);
     return req;
 }
@@ -179,7 +182,14 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--shard-gb", opt->shard_gb, "Maximum size of one package shard in GB")->check(CLI::PositiveNumber);
     cmd->add_flag("--dry-run", opt->dry_run, "Print the per-tensor plan and sizes without writing anything (with --stats: the AWQ scale groups too)");
     cmd->add_flag("--tensors", opt->tensors, "List every tensor in the report");
-    cmd->add_flag("--json", opt->json, "Machine-readable JSON report on stdout");
+    cmd->add_flag("--exhaustive", opt->exhaustive,
+                  "Validate every candidate on every sample (default: stop once a candidate cannot pass; the "
+                  "decisions are the same)");
+    cmd->add_option("--feature-cache-mb", opt->feature_cache_mb,
+                    "Memory for cached image features in MB (the rest spills to a file next to --out)")
+        ->check(CLI::NonNegativeNumber);
+    cmd->add_flag("--json", opt->json,
+                  "Machine-readable JSON report on stdout, progress as one JSON object per line on stderr");
     cmd->callback([opt, &global] {
         const io::Checkpoint ckpt(opt->model);
         const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
@@ -189,6 +199,7 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
             return;
         }
         if (opt->out.empty()) fail("--out is required (or use --dry-run)");
+        if (opt->json) Progress::set_style(ProgressStyle::Json);
         auto ctx = make_compute(global);
         const auto outcome = pipeline::quantize(make_request(*opt, config), ctx.compute);
         if (outcome.progressive) {
