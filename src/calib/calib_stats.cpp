@@ -86,6 +86,32 @@ const InputStats* CalibrationStats::find(const std::string& name) const {
     return it == stats_.end() ? nullptr : &it->second;
 }
 
+void CalibrationStats::merge(const std::string& name, InputStats&& s) {
+    std::lock_guard lock(mutex_);
+    auto it = stats_.find(name);
+    if (it == stats_.end()) {
+        stats_.emplace(name, std::move(s));
+        return;
+    }
+    InputStats& d = it->second;
+    if (d.k != s.k || d.xtx.size() != s.xtx.size())
+        fail("calibration: statistics of '{}' disagree between passes ({} vs {} input channels)", name, d.k, s.k);
+    for (size_t i = 0; i < size_t(d.k); ++i) {
+        d.sum_sq[i] += s.sum_sq[i];
+        d.sum_abs[i] += s.sum_abs[i];
+        d.max_abs[i] = std::max(d.max_abs[i], s.max_abs[i]);
+    }
+    for (size_t i = 0; i < d.xtx.size(); ++i) d.xtx[i] += s.xtx[i];
+    d.rows += s.rows;
+    d.xtx_rows += s.xtx_rows;
+}
+
+void CalibrationStats::merge(CalibrationStats&& other) {
+    for (auto& [name, s] : other.stats_) merge(name, std::move(s));
+    other.stats_.clear();
+    samples += other.samples;
+}
+
 namespace {
 
 std::vector<std::byte> f32_bytes(const std::vector<float>& v) {

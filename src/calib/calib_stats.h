@@ -42,6 +42,10 @@ public:
     // Accumulates x [M, K] (row stride ldx) for the weight `name`. Thread-safe.
     void observe(const std::string& name, const float* x, int64_t M, int64_t K, int64_t ldx);
     const InputStats* find(const std::string& name) const;
+    // Adds another pass's statistics of `name` (sums, maxima, counts). Exact when this has none yet, so a
+    // sequence of merges defines the reduction order (pipeline/calibrate fixes it independently of ranks).
+    void merge(const std::string& name, InputStats&& s);
+    void merge(CalibrationStats&& other);
     const std::map<std::string, InputStats>& all() const { return stats_; }
 
     int64_t samples = 0;   // calibration samples seen

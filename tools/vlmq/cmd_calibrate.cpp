@@ -2,6 +2,7 @@
 
 #include "arch/arch_table.h"
 #include "cli_common.h"
+#include "core/distributed.h"
 #include "core/error.h"
 #include "dataset_options.h"
 #include "model/fastvlm.h"
@@ -48,7 +49,7 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
         co.hessian_budget_mb = opt->hessian_budget_mb;
         auto stats = pipeline::collect_stats(model, chosen, ctx.compute, co, !opt->json);
         stats->provenance["seed"] = opt->seed;
-        stats->save(opt->out);
+        if (dist::is_root()) stats->save(opt->out);
         int64_t with_h = 0;
         for (const auto& [name, s] : stats->all()) with_h += s.has_hessian();
         if (opt->json) {

@@ -4,10 +4,18 @@
 
 #include "commands.h"
 #include "core/denormals.h"
+#include "core/distributed.h"
 #include "core/error.h"
 
-int main(int argc, char** argv) {
-    vlmq::flush_denormals_on_this_thread();
+namespace {
+
+// Under mpirun an error on one rank ends all of them (the others may be waiting for it in a reduction).
+int fail_all(int code) {
+    if (vlmq::dist::size() > 1) vlmq::dist::abort_all(code);
+    return code;
+}
+
+int run(int argc, char** argv) {
     CLI::App app{"vlmq: per-component mixed-precision quantization, validation and CPU inference for "
                  "vision-language models (FastVLM)"};
     app.set_version_flag("--version", std::string("vlmq ") + VLMQ_VERSION);
@@ -29,19 +37,40 @@ int main(int argc, char** argv) {
     vlmq::cli::add_score_command(app, global);
     vlmq::cli::add_export_command(app, global);
 
+    // Commands that shard their samples over MPI ranks; the others would only repeat the same work N times.
+    app.parse_complete_callback([&app] {
+        if (vlmq::dist::size() == 1) return;
+        for (const CLI::App* sub : app.get_subcommands())
+            if (sub->get_name() != "calibrate")
+                vlmq::fail("'{}' does not run under mpirun with {} ranks (calibrate shards its samples over ranks)",
+                           sub->get_name(), vlmq::dist::size());
+    });
+    const std::string rank = vlmq::dist::size() > 1 ? fmt::format(" (rank {})", vlmq::dist::rank()) : "";
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        return fail_all(app.exit(e));
     } catch (const vlmq::Error& e) {
-        fmt::print(stderr, "vlmq: error: {}\n", e.what());
-        return 1;
+        fmt::print(stderr, "vlmq: error{}: {}\n", rank, e.what());
+        return fail_all(1);
     } catch (const std::bad_alloc&) {
-        fmt::print(stderr, "vlmq: error: out of memory\n");
-        return 1;
+        fmt::print(stderr, "vlmq: error{}: out of memory\n", rank);
+        return fail_all(1);
     } catch (const std::exception& e) {
-        fmt::print(stderr, "vlmq: internal error: {}\n", e.what());
-        return 2;
+        fmt::print(stderr, "vlmq: internal error{}: {}\n", rank, e.what());
+        return fail_all(2);
     }
     return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    vlmq::flush_denormals_on_this_thread();
+    vlmq::dist::init(argc, argv);
+    // Only rank 0 speaks and writes; the other ranks compute their share of the samples.
+    if (!vlmq::dist::is_root() && !std::freopen("/dev/null", "w", stdout)) return fail_all(1);
+    const int code = run(argc, argv);
+    vlmq::dist::finalize();
+    return code;
 }
