@@ -42,6 +42,7 @@ TEST(CliRun, JsonHasFields) {
     EXPECT_EQ(j.at("prompt_tokens").get<int64_t>(), int64_t(test::read_i64(golden(), "input_ids").size()) - 1 + 16);
     EXPECT_EQ(j.at("stopped_at_eos"), true);
     EXPECT_EQ(j.at("threads"), 2);
+    EXPECT_EQ(j.at("activations"), "fp32");  // weight-only numerics unless --int8-activations
     for (const char* k : {"image_encode_ms", "prefill_ms", "decode_tokens_per_s", "peak_rss_mb"}) {
         ASSERT_TRUE(j.contains(k)) << k;
         EXPECT_TRUE(j[k].is_number()) << k;
@@ -65,6 +66,11 @@ TEST(CliRun, RawPromptAndSamplingOptions) {
     const json jb = json::parse(b.out), jc = json::parse(c.out);
     EXPECT_EQ(jb.at("token_ids"), jc.at("token_ids"));
     EXPECT_LE(jb.at("token_ids").size(), 5u);
+    EXPECT_EQ(jb.at("activations"), "fp32");
+    sampled.insert(sampled.begin(), "--int8-activations");
+    const auto d = test::run_vlmq(sampled);
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    EXPECT_EQ(json::parse(d.out).at("activations"), "int8");
 }
 
 TEST(CliForward, DumpMatchesGolden) {

@@ -15,6 +15,7 @@
 #include "export/coreml/mlpackage.h"
 #include "export/coreml/verify.h"
 #include "io/checkpoint.h"
+#include "model/fastvlm.h"
 #include "model/vision_tower.h"
 #include "package/package_reader.h"
 #include "quant/quantizer.h"
@@ -33,16 +34,20 @@ std::vector<float> golden_pixels() {
     return test::read_f32(test::tiny_golden_dir() / "sample_0.safetensors", "pixel_values");
 }
 
-fs::path quantize_tiny(const test::TempDir& dir, const char* config = kAdr, const char* name = "adr.vlmq") {
+fs::path quantize_model(const fs::path& model, const test::TempDir& dir, const char* config, const char* name) {
     const fs::path out = dir / name;
     ThreadPool pool(2);
     Compute c;
     c.pool = &pool;
     quant::QuantizeOptions o;
     o.progress = false;
-    quant::quantize_checkpoint(io::Checkpoint(test::tiny_model_dir()), quant::QuantConfig::parse(json::parse(config), "cfg", arch::fastvlm_arch_table()),
+    quant::quantize_checkpoint(io::Checkpoint(model), quant::QuantConfig::parse(json::parse(config), "cfg", arch::fastvlm_arch_table()),
                                out, c, o);
     return out;
+}
+
+fs::path quantize_tiny(const test::TempDir& dir, const char* config = kAdr, const char* name = "adr.vlmq") {
+    return quantize_model(test::tiny_model_dir(), dir, config, name);
 }
 
 ExportReport export_to(const fs::path& model, const fs::path& out, Target t = Target::iOS18) {
@@ -277,6 +282,31 @@ TEST(CoremlExport, AdrInt4PackageMatchesTheEngineAndItsSizeArithmetic) {
     EXPECT_EQ(ws->get(name).mat.fmt.name(), "int4_g32_sym");
     EXPECT_EQ(w.shape, (std::vector<int64_t>{256, 64, 1, 1}));
     EXPECT_EQ(w.f, ws->get_f32(name));
+}
+
+// What evaluation and validation run by default (a default Compute, as `vlmq eval` and the progressive loop get
+// it: weight-only numerics) is what the deployed Core ML program computes, on shapes-fastvlm's ADR int4 tower and
+// a real test image; int8 activations (the W8A8 option) are measurably not.
+TEST(CoremlExport, DeployedNumericsEvaluationMatchesTheInterpreter) {
+    test::TempDir dir;
+    const fs::path pkg = quantize_model(test::shapes().model(), dir, kAdr, "shapes-adr.vlmq");
+    export_to(pkg, dir / "shapes.mlpackage");
+    const auto pixels = test::read_f32(test::shapes().golden() / "sample_2.safetensors", "pixel_values");
+    const auto coreml = interpret(dir / "shapes.mlpackage", pixels);
+
+    const model::FastVLM m(pkg);
+    ThreadPool pool(2);
+    Compute deployed;
+    deployed.pool = &pool;
+    ASSERT_FALSE(deployed.int8_activations);
+    const double rel = test::max_rel_diff(m.vision().forward(deployed, pixels.data()), coreml);
+    Compute w8a8 = deployed;
+    w8a8.int8_activations = true;
+    const double rel8 = test::max_rel_diff(m.vision().forward(w8a8, pixels.data()), coreml);
+    std::printf("  shapes ADR int4 tower: max|engine - coreml| / max|coreml| = %.3g weight-only, %.3g int8 activations\n",
+                rel, rel8);
+    EXPECT_LE(rel, 1e-4);
+    EXPECT_GT(rel8, 1e-3);
 }
 
 TEST(CoremlExport, OlderTargetsUseTheirSpecVersionAndAttributeParameters) {

@@ -164,7 +164,9 @@ TEST(Linear, Int8PathComputesTheQuantizedActivationProduct) {
             const Problem p = make_problem(M, N, K, 1, 4);
             std::vector<double> yr, mag;
             reference(p, w, yr, mag);
-            const auto y = run_linear({}, p, q);
+            Compute int8;
+            int8.int8_activations = true;  // not the default (weight-only numerics)
+            const auto y = run_linear(int8, p, q);
             std::vector<double> xq(static_cast<size_t>(M * K));
             for (int64_t m = 0; m < M; ++m)
                 for (int64_t b = 0; b < K / 32; ++b) {

@@ -1,8 +1,9 @@
-// Projector and Qwen2 decoder against the reference's golden tensors (tiny model), KV-cache consistency,
+// Projector and Qwen2 decoder against the reference's golden tensors (tiny-a and shapes), KV-cache consistency,
 // generation and sampling determinism, config validation.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 #include <memory>
 
 #include "core/error.h"
@@ -46,25 +47,35 @@ struct Tap {
     std::vector<float> data;
 };
 
-class LlmGolden : public ::testing::TestWithParam<std::tuple<int, bool>> {
+// One bundled model's projector and decoder, loaded once per test suite.
+struct LoadedModel {
+    explicit LoadedModel(const fs::path& dir)
+        : ws(package::open_weights(dir)), projector(*ws), llm(*ws) {}
+    std::unique_ptr<package::WeightSource> ws;
+    Projector projector;
+    Qwen2 llm;
+};
+
+// (model, golden sample, scalar reference kernels)
+class LlmGolden : public ::testing::TestWithParam<std::tuple<test::BundledModel, int, bool>> {
 protected:
-    static void SetUpTestSuite() {
-        ws_ = package::open_weights(test::tiny_model_dir()).release();
-        projector_ = new Projector(*ws_);
-        llm_ = new Qwen2(*ws_);
+    static void TearDownTestSuite() { loaded_.clear(); }
+    void SetUp() override {
+        const test::BundledModel& m = std::get<0>(GetParam());
+        auto& slot = loaded_[m.name];
+        if (!slot) slot = std::make_unique<LoadedModel>(m.model());
+        projector_ = &slot->projector;
+        llm_ = &slot->llm;
+        compute_.reference = std::get<2>(GetParam());
     }
-    static void TearDownTestSuite() {
-        delete llm_;
-        delete projector_;
-        delete ws_;
+
+    fs::path file() const {
+        return std::get<0>(GetParam()).golden() / ("sample_" + std::to_string(std::get<1>(GetParam())) + ".safetensors");
     }
-    void SetUp() override { compute_.reference = std::get<1>(GetParam()); }
 
-    fs::path file() const { return sample_file(std::get<0>(GetParam())); }
-
-    static inline package::WeightSource* ws_ = nullptr;
-    static inline Projector* projector_ = nullptr;
-    static inline Qwen2* llm_ = nullptr;
+    static inline std::map<std::string, std::unique_ptr<LoadedModel>> loaded_;
+    const Projector* projector_ = nullptr;
+    const Qwen2* llm_ = nullptr;
     ThreadPool pool_{2};
     Compute compute_{&pool_};
 };
@@ -151,10 +162,11 @@ TEST_P(LlmGolden, CachedDecodeEqualsFullRecompute) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Samples, LlmGolden,
-                         ::testing::Combine(::testing::Values(0, 1, 2), ::testing::Values(false, true)),
+                         ::testing::Combine(::testing::ValuesIn(test::golden_models()), ::testing::Values(0, 1, 2),
+                                            ::testing::Values(false, true)),
                          [](const auto& info) {
-                             return "sample" + std::to_string(std::get<0>(info.param)) +
-                                    (std::get<1>(info.param) ? "_ref" : "_auto");
+                             return std::get<0>(info.param).name + "_sample" + std::to_string(std::get<1>(info.param)) +
+                                    (std::get<2>(info.param) ? "_ref" : "_auto");
                          });
 
 // --- generation with sampling ---------------------------------------------------------------------

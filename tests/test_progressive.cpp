@@ -115,21 +115,90 @@ TEST(Progressive, RespectsOrderAndKeepsEverythingWhenTheBudgetIsLoose) {
     for (const auto& s : r.steps) EXPECT_EQ(s.decision, StepDecision::Kept) << s.component;
 }
 
-TEST(Progressive, PerLayerFallbackMovesTheMostSensitiveUnitsFirst) {
+TEST(Progressive, PerLayerFallbackWithEqualSensitivitiesKeepsTheProxyOrder) {
     FakeModel model;
     const auto r = pipeline::run_progressive(adr(R"(,"per_layer_fallback":true)"), components(), model);
     std::vector<const pipeline::Step*> unit_steps;
     for (const auto& s : r.steps)
         if (!s.units.empty()) unit_steps.push_back(&s);
-    ASSERT_FALSE(unit_steps.empty());
+    ASSERT_GE(unit_steps.size(), 4u);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(unit_steps[size_t(i)]->decision, StepDecision::Ranked);
     EXPECT_EQ(unit_steps[0]->units, (std::vector<std::string>{"model.layers.1"}));
-    const auto* accepted = unit_steps.back();
-    EXPECT_TRUE(accepted->accepted);
-    // int4/gptq costs 0.07; each moved unit saves 0.015: 0.07 - 3*0.015 = 0.025 < the 0.04 budget needs 2+ units.
-    EXPECT_GE(accepted->units.size(), 2u);
-    EXPECT_EQ(r.final_config.overrides.size(), accepted->units.size());
+    // int4/gptq costs 0.07; each moved unit saves 0.015: the 0.04 budget needs 2 units, the two first in the
+    // proxy order (equal measured sensitivities); lowering either back misses the budget.
+    EXPECT_EQ(r.final_config.overrides.size(), 2u);
     EXPECT_EQ(r.final_config.overrides.front().first, "^model\\.layers\\.1\\.");
+    EXPECT_EQ(r.final_config.overrides.back().first, "^model\\.layers\\.0\\.");
     EXPECT_TRUE(r.passed_retention);
+}
+
+namespace {
+
+// Decoder units with measured effects that differ from the proxy order: raising a unit to int8 lowers the KLD by
+// `kld` and the accuracy drop by `acc` (model.layers.0 lowers the KLD most but costs accuracy).
+struct UnitModel final : pipeline::Evaluator {
+    std::map<std::string, std::pair<double, double>> gain = {{"model.layers.0", {0.030, -0.005}},
+                                                             {"model.layers.1", {0.015, 0.025}},
+                                                             {"model.layers.2", {0.010, 0.015}},
+                                                             {"model.layers.3", {0.020, 0.010}}};
+    std::vector<std::string> labels;
+
+    Evaluation baseline() override { return eval(0.0, 0.0, 0); }
+    Evaluation candidate(const quant::QuantConfig& cfg, const std::string& label) override {
+        labels.push_back(label);
+        const auto& d = cfg.components.at("decoder");
+        if (d.keep) return eval(0.0, 0.0, 0);
+        double drop = d.algorithm == rounding::Algorithm::Gptq ? 0.08 : 0.09, kld = 0.1;
+        int raised = 0;
+        for (const auto& [re, p] : cfg.overrides)
+            for (const auto& [unit, g] : gain)
+                if (re == quant::unit_regex(unit)) drop -= g.second, kld -= g.first, ++raised;
+        return eval(drop, kld, raised);
+    }
+    static Evaluation eval(double drop, double kld, int raised) {
+        Evaluation e;
+        e.metrics.accuracy = 0.80 - drop;
+        e.metrics.kld = kld;
+        e.metrics.samples = 100;
+        e.size_bytes = 400 + 100 * raised;
+        return e;
+    }
+};
+
+}  // namespace
+
+TEST(Progressive, PerUnitFallbackRanksByMeasuredSensitivityUndoesAndPrunes) {
+    UnitModel model;
+    const auto cfg = quant::QuantConfig::parse(
+        json::parse(R"({"decoder":"int4","per_layer_fallback":true,"fallback":["int8"],
+                        "validation":{"metric":"exact","min_retention":0.95}})"),
+        "cfg", arch::fastvlm_arch_table());
+    const std::vector<pipeline::ComponentInfo> comps = {
+        {"decoder", 1600, {"model.layers.0", "model.layers.1", "model.layers.2", "model.layers.3"}}};
+    const auto r = pipeline::run_progressive(cfg, comps, model);
+    std::vector<std::pair<std::string, std::vector<std::string>>> moves;  // decision, units
+    for (const auto& s : r.steps) moves.emplace_back(pipeline::decision_name(s.decision), s.units);
+    using U = std::vector<std::string>;
+    const std::string l0 = "model.layers.0", l1 = "model.layers.1", l2 = "model.layers.2", l3 = "model.layers.3";
+    // Budget: accuracy >= 0.76, a drop <= 0.04 from the gptq retry's 0.08. Ranked by KLD: 0, 3, 1, 2. Raising 0
+    // lowers the accuracy: undone. 3, 3+1 miss; 3+1+2 meets it; lowering 2 or 1 back misses, lowering 3 holds.
+    const std::vector<std::pair<std::string, U>> expected = {
+        {"rejected", {}}, {"retried", {}},
+        {"ranked", {l0}}, {"ranked", {l1}}, {"ranked", {l2}}, {"ranked", {l3}},
+        {"undone", {l0}}, {"fell_back", {l3}}, {"fell_back", {l3, l1}}, {"fell_back", {l3, l1, l2}},
+        {"undone", {l3, l1}}, {"undone", {l3, l2}}, {"lowered", {l1, l2}}};
+    EXPECT_EQ(moves, expected);
+    // Every distinct candidate is measured once: 2 whole, 4 ranked ({3} among them), 2 raised, 2 pruned.
+    EXPECT_EQ(model.labels.size(), 2u + 4u + 2u + 2u);
+    ASSERT_EQ(r.final_config.overrides.size(), 2u);
+    EXPECT_EQ(r.final_config.overrides[0].first, quant::unit_regex(l1));
+    EXPECT_EQ(r.final_config.overrides[1].first, quant::unit_regex(l2));
+    EXPECT_EQ(r.final_config.components.at("decoder").algorithm, rounding::Algorithm::Gptq);
+    EXPECT_NEAR(r.final_eval.metrics.accuracy, 0.80 - 0.08 + 0.025 + 0.015, 1e-12);
+    EXPECT_EQ(r.final_eval.size_bytes, 600);
+    EXPECT_TRUE(r.passed_retention);
+    EXPECT_TRUE(r.steps.back().accepted);
+    EXPECT_FALSE(r.steps[6].accepted);  // the undone raise
 }
 
 TEST(Progressive, KldBudget) {

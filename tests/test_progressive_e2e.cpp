@@ -26,21 +26,48 @@ json run_json(const std::vector<std::string>& args) {
 
 }  // namespace
 
-TEST(EvalE2E, UnquantizedModelReproducesTheReferencePredictions) {
+// A split with the reference's greedy answers, its size, and the score they earn (the asset's report.json).
+struct ReferenceSplit {
+    test::BundledModel model;
+    std::string split;
+    size_t questions = 0;
+    double overall = 0;
+};
+void PrintTo(const ReferenceSplit& s, std::ostream* os) { *os << s.model.name << " " << s.split; }
+
+class EvalE2E : public ::testing::TestWithParam<ReferenceSplit> {};
+
+// tiny-a's reference ran with TF32 matmuls on a GPU, shapes' in exact fp32 on a CPU; a near-tie could flip an
+// answer. None does: every differing question is listed, and their count is asserted.
+TEST_P(EvalE2E, UnquantizedModelReproducesTheReferencePredictions) {
+    const ReferenceSplit& c = GetParam();
     test::TempDir dir;
-    const json j = run_json({"eval", "--model", model_dir(), "--data", split("test"), "--out",
-                             (dir / "results.json").string(), "--json"});
+    const json j = run_json({"eval", "--model", c.model.model().string(), "--data", (c.model.data() / c.split).string(),
+                             "--out", (dir / "results.json").string(), "--json"});
+    EXPECT_EQ(j["activations"], "fp32");
     const auto ours = eval::read_predictions(dir / "results.json");
-    const auto ref = eval::read_predictions(test::tiny_data_dir() / "test" / "reference_predictions.jsonl");
-    ASSERT_EQ(ours.size(), 1000u);
-    ASSERT_EQ(ref.size(), 1000u);
-    std::vector<int64_t> differ;
-    for (const auto& [qid, answer] : ref)
-        if (ours.at(qid) != answer) differ.push_back(qid);
-    // The reference ran with TF32 matmuls on a GPU; a rare near-tie could flip. None do on this split.
-    EXPECT_TRUE(differ.empty()) << differ.size() << " questions differ, first " << differ.front();
-    EXPECT_DOUBLE_EQ(j["score"]["overall"].get<double>(), 40.4);  // = report.json test_exact_match of the asset
+    const auto ref = eval::read_predictions(c.model.data() / c.split / "reference_predictions.jsonl");
+    ASSERT_EQ(ours.size(), c.questions);
+    ASSERT_EQ(ref.size(), c.questions);
+    size_t differ = 0;
+    for (const auto& [qid, answer] : ref) {
+        const std::string& mine = ours.at(qid);
+        if (mine == answer) continue;
+        ++differ;
+        std::printf("  %s %s question %lld: vlmq '%s', reference '%s'\n", c.model.name.c_str(), c.split.c_str(),
+                    static_cast<long long>(qid), mine.c_str(), answer.c_str());
+    }
+    std::printf("%s %s: %zu of %zu answers differ from the reference\n", c.model.name.c_str(), c.split.c_str(), differ,
+                ref.size());
+    EXPECT_EQ(differ, 0u);
+    EXPECT_DOUBLE_EQ(j["score"]["overall"].get<double>(), c.overall);
 }
+
+INSTANTIATE_TEST_SUITE_P(Splits, EvalE2E,
+                         ::testing::Values(ReferenceSplit{test::tiny_a(), "test", 1000, 40.4},
+                                           ReferenceSplit{test::shapes(), "test", 1000, 59.9},
+                                           ReferenceSplit{test::shapes(), "val", 600, 59.67}),
+                         [](const auto& info) { return info.param.model.name + "_" + info.param.split; });
 
 TEST(CalibrateE2E, CollectsStatisticsForEveryMatrixProduct) {
     test::TempDir dir;
@@ -133,4 +160,83 @@ TEST(ProgressiveE2E, DataAwareRoundingLowersKldAtEqualSize) {
     EXPECT_GT(kld["rtn"], 0.0);
     EXPECT_LT(kld["gptq"], kld["rtn"]);
     EXPECT_LT(kld["weighted"], kld["rtn"]);
+}
+
+// --- shapes-fastvlm: a model whose answers depend on its weights, validated by VQA accuracy ---------------
+
+namespace {
+
+std::string shapes_split(const std::string& s) { return (test::shapes().data() / s).string(); }
+
+// configs/adr-001.json with `extra` keys added (or replaced).
+fs::path adr_with(const test::TempDir& dir, const json& extra) {
+    json cfg = read_json_file(fs::path(VLMQ_TEST_DATA) / ".." / ".." / "configs" / "adr-001.json");
+    cfg.update(extra);
+    const fs::path p = dir / "adr.json";
+    std::ofstream(p) << cfg.dump();
+    return p;
+}
+
+json quantize_shapes(const test::TempDir& dir, const fs::path& config, int calib, int val) {
+    return run_json({"quantize", "--model", test::shapes().model().string(), "--config", config.string(), "--calib",
+                     shapes_split("calib"), "--calib-samples", std::to_string(calib), "--val", shapes_split("val"),
+                     "--val-samples", std::to_string(val), "--out", (dir / "shapes.vlmq").string(), "--json"});
+}
+
+void print_steps(const json& rep) {
+    std::printf("baseline vqa %.4f\n", rep["baseline"]["accuracy"].get<double>());
+    for (const auto& s : rep["steps"])
+        std::printf("  %-15s %-14s %-8s vqa %.4f retention %.3f kld %.5f %s%s %s\n",
+                    s["component"].get<std::string>().c_str(), s["format"].get<std::string>().c_str(),
+                    s["algorithm"].get<std::string>().c_str(), s["accuracy"].get<double>(),
+                    s["retention"].get<double>(), s["kld"].get<double>(), s["decision"].get<std::string>().c_str(),
+                    s["accepted"].get<bool>() ? " (accepted)" : "", s.value("note", "").c_str());
+}
+
+}  // namespace
+
+// The ADR plan at the bar (>= 99 % of the baseline VQA accuracy), falling back per unit: every
+// component ends accepted and the package meets the bar.
+TEST(ShapesProgressiveE2E, AdrPlanKeeps99PercentOfVqaAccuracyOrFallsBackUntilItDoes) {
+    test::TempDir dir;
+    const json rep = quantize_shapes(
+        dir, adr_with(dir, {{"validation", {{"metric", "vqa"}, {"min_retention", 0.99}}}, {"per_layer_fallback", true}}),
+        32, 100);
+    print_steps(rep);
+    EXPECT_EQ(rep["metric"], "vqa");
+    EXPECT_EQ(rep["activations"], "fp32");
+    EXPECT_GT(rep["baseline"]["accuracy"].get<double>(), 0.5);  // the model answers from the image
+    std::map<std::string, bool> ended_accepted;
+    for (const auto& s : rep["steps"]) {
+        const std::string d = s["decision"];
+        if (d == "ranked" || d == "undone") continue;  // measurements and reverted moves, not outcomes
+        ended_accepted[s["component"]] = s["accepted"].get<bool>();
+    }
+    EXPECT_EQ(ended_accepted.size(), 4u);
+    for (const auto& [comp, ok] : ended_accepted) EXPECT_TRUE(ok) << comp;
+    EXPECT_TRUE(rep["final"]["criteria"]["retention"].get<bool>());
+    EXPECT_GE(rep["final"]["retention"].get<double>(), 0.99);
+    EXPECT_LT(rep["final"]["size_bytes"].get<int64_t>(), int64_t(5598456));  // still quantized
+}
+
+// An int3 vision tower costs about 12 points of VQA accuracy (RTN): with a 98 % budget the loop must fall back,
+// and ends within the budget.
+TEST(ShapesProgressiveE2E, TightBudgetForcesAFallbackAndEndsWithinIt) {
+    test::TempDir dir;
+    const json rep = quantize_shapes(
+        dir,
+        adr_with(dir, {{"vision_encoder", "int3"},
+                       {"validation", {{"metric", "vqa"}, {"min_retention", 0.98}}},
+                       {"per_layer_fallback", true},
+                       {"order", {"vision_encoder"}}}),
+        32, 100);
+    print_steps(rep);
+    int fell_back = 0;
+    for (const auto& s : rep["steps"])
+        fell_back += s["component"] == "vision_encoder" &&
+                     (s["decision"] == "fell_back" || s["decision"] == "lowered") && s["accepted"].get<bool>();
+    EXPECT_GE(fell_back, 1) << rep["steps"].dump(1);
+    EXPECT_EQ(rep["steps"][0]["decision"], "rejected");
+    EXPECT_TRUE(rep["final"]["criteria"]["retention"].get<bool>());
+    EXPECT_GE(rep["final"]["retention"].get<double>(), 0.98);
 }

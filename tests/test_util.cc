@@ -24,6 +24,10 @@ fs::path tiny_model_dir() { return data_dir() / "tiny-fastvlm-a" / "model"; }
 fs::path tiny_golden_dir() { return data_dir() / "tiny-fastvlm-a" / "golden"; }
 fs::path tiny_data_dir() { return data_dir() / "tiny-fastvlm-a" / "data"; }
 
+BundledModel tiny_a() { return {"tiny_a", data_dir() / "tiny-fastvlm-a"}; }
+BundledModel shapes() { return {"shapes", data_dir() / "shapes-fastvlm"}; }
+std::vector<BundledModel> golden_models() { return {tiny_a(), shapes()}; }
+
 TempDir::TempDir() {
     std::random_device rd;
     for (int i = 0; i < 100; ++i) {

@@ -2,6 +2,7 @@
 // Shared helpers for the test executables.
 #include <filesystem>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,19 @@ std::filesystem::path data_dir();
 std::filesystem::path tiny_model_dir();   // tests/data/tiny-fastvlm-a/model
 std::filesystem::path tiny_golden_dir();  // tests/data/tiny-fastvlm-a/golden
 std::filesystem::path tiny_data_dir();    // tests/data/tiny-fastvlm-a/data
+
+// A bundled model with reference goldens: model/, golden/sample_{0,1,2}.safetensors, data/{calib,val,test}.
+struct BundledModel {
+    std::string name;  // usable in test names: "tiny_a", "shapes"
+    std::filesystem::path dir;
+    std::filesystem::path model() const { return dir / "model"; }
+    std::filesystem::path golden() const { return dir / "golden"; }
+    std::filesystem::path data() const { return dir / "data"; }
+};
+BundledModel tiny_a();  // tests/data/tiny-fastvlm-a: answers from priors (40 %), for exactness tests
+BundledModel shapes();  // tests/data/shapes-fastvlm: answers from the image (60 %), for accuracy tests
+std::vector<BundledModel> golden_models();  // both
+inline void PrintTo(const BundledModel& m, std::ostream* os) { *os << m.name; }
 
 // A fresh empty directory under the system temp dir, removed by the destructor.
 class TempDir {

@@ -1,4 +1,4 @@
-// Vision tower: golden activations of the tiny checkpoint, config parsing (FastViTHD defaults), and load-time
+// Vision tower: golden activations of the bundled checkpoints (tiny-a and shapes), config parsing (FastViTHD defaults), and load-time
 // validation of tensor shapes.
 #include <gtest/gtest.h>
 
@@ -41,11 +41,12 @@ json tiny_config() { return read_json_file(test::tiny_model_dir() / "config.json
 
 }  // namespace
 
-class VisionGolden : public ::testing::TestWithParam<int> {};
+class VisionGolden : public ::testing::TestWithParam<std::tuple<test::BundledModel, int>> {};
 
 TEST_P(VisionGolden, EveryTapMatchesReference) {
-    const auto golden = test::tiny_golden_dir() / ("sample_" + std::to_string(GetParam()) + ".safetensors");
-    auto ws = package::open_weights(test::tiny_model_dir());
+    const auto& [model, sample] = GetParam();
+    const auto golden = model.golden() / ("sample_" + std::to_string(sample) + ".safetensors");
+    auto ws = package::open_weights(model.model());
     const VisionTower tower(*ws);
     ASSERT_EQ(tower.config().image_size, 256);
 
@@ -66,7 +67,8 @@ TEST_P(VisionGolden, EveryTapMatchesReference) {
         const auto& [tshape, data] = taps.at(t.name);
         EXPECT_EQ(tshape, t.shape) << t.name;
         const double ratio = test::max_rel_diff(data, test::read_f32(golden, t.name));
-        std::printf("  sample %d %-18s max|diff|/max|ref| = %.3g\n", GetParam(), t.name.c_str(), ratio);
+        std::printf("  %s sample %d %-18s max|diff|/max|ref| = %.3g\n", model.name.c_str(), sample, t.name.c_str(),
+                    ratio);
         EXPECT_LE(ratio, 1e-4) << t.name;
         ++compared;
     }
@@ -80,7 +82,11 @@ TEST_P(VisionGolden, EveryTapMatchesReference) {
         for (int64_t ch = 0; ch < 512; ch += 37) ASSERT_EQ(tokens[size_t(t * 512 + ch)], conv_exp[size_t(ch * 16 + t)]);
 }
 
-INSTANTIATE_TEST_SUITE_P(Samples, VisionGolden, ::testing::Values(0, 1, 2));
+INSTANTIATE_TEST_SUITE_P(Samples, VisionGolden,
+                         ::testing::Combine(::testing::ValuesIn(test::golden_models()), ::testing::Values(0, 1, 2)),
+                         [](const auto& info) {
+                             return std::get<0>(info.param).name + "_sample" + std::to_string(std::get<1>(info.param));
+                         });
 
 TEST(VisionTower, ScalarKernelsAgreeAndThreadCountDoesNotChangeResults) {
     const auto golden = test::tiny_golden_dir() / "sample_1.safetensors";

@@ -19,10 +19,16 @@ struct Compute {
     ThreadPool* pool = nullptr;
     // Use the scalar reference kernels everywhere (`--kernels ref`); otherwise the best the CPU has.
     bool reference = false;
-    // Int weights: quantize activations to int8 per 32-block and use integer dot products (as ggml
-    // does). Off = dequantize weights and accumulate in fp32 against fp32 activations.
-    bool int8_activations = true;
+    // Int weights: quantize activations to int8 per 32-block and use integer dot products (W8A8-style, as
+    // ggml does; `--int8-activations`). Off (the default) = dequantize weights and accumulate in fp32 against
+    // fp32 activations: weight-only numerics, what the Core ML and MLX exports run, so validation and
+    // evaluation measure what is deployed.
+    bool int8_activations = false;
 };
+
+// The activation numerics of products with int weights, as reports and JSON outputs name them: "fp32"
+// (weight-only, the default) or "int8".
+inline const char* activations_name(const Compute& c) { return c.int8_activations ? "int8" : "fp32"; }
 
 enum class KernelTier : uint8_t { Scalar, Avx2 };
 

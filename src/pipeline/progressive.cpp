@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "core/error.h"
 #include "qformat/format_traits.h"
@@ -82,73 +83,179 @@ private:
             return;
         }
         const quant::Precision target = planned->second;
-        if (try_whole(comp, target, Attempt::Planned)) return;
-        // The ADR's post-training optimization step: the other data-aware rounding algorithm.
+        const Step first = try_whole(comp, target, Attempt::Planned);
+        if (first.accepted) return;
+        // The ADR's post-training optimization step: the other data-aware rounding algorithm. The better of the
+        // two is what the units not moved by a per-unit fallback keep.
         quant::Precision best_int = target;
+        Evaluation best_eval = first.eval;
         if (target.format.is_int()) {
             quant::Precision retry = target;
             retry.algorithm = target.algorithm == rounding::Algorithm::Gptq ? rounding::Algorithm::Awq
                                                                              : rounding::Algorithm::Gptq;
-            if (try_whole(comp, retry, Attempt::Retry)) return;
-            best_int = retry;
+            const Step second = try_whole(comp, retry, Attempt::Retry);
+            if (second.accepted) return;
+            if (!worse(second.eval, first.eval)) best_int = retry, best_eval = second.eval;
         }
         for (const quant::FallbackRung& rung : source_.fallback) {
             quant::Precision fb = rung.precision;
             if (precision_rank(fb) <= precision_rank(target)) continue;  // only rungs above the plan
             if (fb.format.is_int()) fb.algorithm = best_int.algorithm;
-            const bool done = source_.per_layer_fallback && !comp.units.empty() ? try_units(comp, best_int, fb)
-                                                                                 : try_whole(comp, fb, Attempt::Fallback);
+            const bool done = source_.per_layer_fallback && !comp.units.empty()
+                                  ? try_units(comp, best_int, best_eval, fb)
+                                  : try_whole(comp, fb, Attempt::Fallback).accepted;
             if (done) return;
         }
         record_unchanged(comp, StepDecision::FellBack, "no precision met the budget; the component stays as in the source");
         current_.components[comp.name] = keep_precision();
     }
 
-    bool try_whole(const ComponentInfo& comp, const quant::Precision& p, Attempt attempt) {
+    Step try_whole(const ComponentInfo& comp, const quant::Precision& p, Attempt attempt) {
         quant::QuantConfig cand = current_;
         cand.components[comp.name] = p;
-        return try_step(comp, cand, p, attempt, {});
+        Step s = measure(comp, cand, p, {}, attempt == Attempt::Fallback);
+        s.decision = decision_of(attempt, s.accepted);
+        record(s);
+        if (s.accepted) adopt(cand, s.eval);
+        return s;
     }
 
-    // Moves the most sensitive units to `fb` (the rest at `base`), doubling the count until the budget holds.
-    bool try_units(const ComponentInfo& comp, const quant::Precision& base, const quant::Precision& fb) {
-        for (size_t n = 1;; n = std::min(comp.units.size(), n * 2)) {
-            const std::vector<std::string> units(comp.units.begin(), comp.units.begin() + long(n));
-            quant::QuantConfig cand = current_;
-            cand.components[comp.name] = base;
-            for (auto it = units.rbegin(); it != units.rend(); ++it)
-                cand.overrides.insert(cand.overrides.begin(), {quant::unit_regex(*it), fb});
-            if (try_step(comp, cand, fb, Attempt::Fallback, units)) return true;
-            if (n == comp.units.size()) return false;
+    // Per-unit fallback to `fb`, the rest of the component at `base` (measured as `base_eval`):
+    // 1. rank: raise each unit alone; its sensitivity is the KLD that remains (lower = more sensitive), ties
+    //    broken by the metric, then by the proxy order of comp.units. The smallest single raise that passes wins.
+    // 2. raise units most sensitive first until the budget holds; a move that makes the candidate worse than the
+    //    one before it is undone and the next unit tried.
+    // 3. prune: lower raised units back, least sensitive first, keeping each lowering that still passes, so the
+    //    component ends at the smallest package found that meets the budget.
+    bool try_units(const ComponentInfo& comp, const quant::Precision& base, const Evaluation& base_eval,
+                   const quant::Precision& fb) {
+        std::map<std::vector<std::string>, Step> measured;  // sorted unit set -> its measurement
+        auto measure_units = [&](const std::vector<std::string>& units, bool may_stop_early = false) -> Step {
+            std::vector<std::string> key = units;
+            std::sort(key.begin(), key.end());
+            auto it = measured.find(key);
+            if (it != measured.end()) return it->second;
+            return measured[key] = measure(comp, units_config(comp, base, fb, units), fb, units, may_stop_early);
+        };
+        // `accepted` = adopted: a ranking or an undone move never is, a raise or lowering that meets the budget is.
+        auto record_move = [&](Step s, StepDecision d, const std::string& note) {
+            s.decision = d;
+            s.note = note;
+            if (d == StepDecision::Ranked || d == StepDecision::Undone) s.accepted = false;
+            record(s);
+        };
+
+        // 1. Rank.
+        std::vector<std::pair<std::string, Step>> ranked;
+        const Step* smallest_pass = nullptr;
+        for (const auto& u : comp.units) {
+            ranked.emplace_back(u, measure_units({u}));
+            const Step& s = ranked.back().second;
+            record_move(s, StepDecision::Ranked, fmt::format("sensitivity of {}: KLD {:.5f} with it alone at {}", u,
+                                                             s.eval.metrics.kld, fb.format.name()));
         }
+        for (const auto& [u, s] : ranked)
+            if (s.accepted && (!smallest_pass || s.eval.size_bytes < smallest_pass->eval.size_bytes)) smallest_pass = &s;
+        if (smallest_pass) {
+            record_move(*smallest_pass, StepDecision::FellBack, "raise " + smallest_pass->units[0] + ": the smallest "
+                                                                "single raise that meets the budget");
+            adopt(units_config(comp, base, fb, smallest_pass->units), smallest_pass->eval);
+            return true;
+        }
+        std::stable_sort(ranked.begin(), ranked.end(), [&](const auto& a, const auto& b) {
+            if (a.second.eval.metrics.kld != b.second.eval.metrics.kld)
+                return a.second.eval.metrics.kld < b.second.eval.metrics.kld;
+            return worse(b.second.eval, a.second.eval);
+        });
+
+        // 2. Raise, most sensitive first.
+        std::vector<std::string> raised;
+        Evaluation state = base_eval;
+        bool passed = false;
+        for (const auto& [u, single] : ranked) {
+            std::vector<std::string> cand = raised;
+            cand.push_back(u);
+            const Step s = measure_units(cand);
+            if (!s.accepted && worse(s.eval, state)) {
+                record_move(s, StepDecision::Undone, "raise " + u + ": worse than without it, undone");
+                continue;
+            }
+            raised = cand;
+            state = s.eval;
+            record_move(s, StepDecision::FellBack, fmt::format("raise {} ({} of {} units at {})", u, raised.size(),
+                                                               comp.units.size(), fb.format.name()));
+            if (s.accepted) {
+                passed = true;
+                break;
+            }
+        }
+        if (!passed) return false;
+
+        // 3. Prune, least sensitive first (the last raised made the budget hold; the others may not be needed).
+        for (size_t i = raised.size(); i-- > 0 && raised.size() > 1;) {
+            std::vector<std::string> cand = raised;
+            const std::string u = cand[i];
+            cand.erase(cand.begin() + long(i));
+            const Step s = measure_units(cand, /*may_stop_early=*/true);  // pruning only asks pass/fail
+            if (s.accepted) {
+                raised = cand;
+                state = s.eval;
+                record_move(s, StepDecision::Lowered, "lower " + u + " back to " + base.format.name() +
+                                                          ": the budget still holds");
+            } else {
+                record_move(s, StepDecision::Undone, "lower " + u + " back: misses the budget, undone");
+            }
+        }
+        adopt(units_config(comp, base, fb, raised), state);
+        return true;
     }
 
-    // Evaluates one candidate, records the step, and adopts the candidate when it passes.
-    bool try_step(const ComponentInfo& comp, const quant::QuantConfig& cand, const quant::Precision& p, Attempt attempt,
-                  const std::vector<std::string>& units) {
+    // The current configuration with `comp` at `base` and `units` raised to `fb`.
+    quant::QuantConfig units_config(const ComponentInfo& comp, const quant::Precision& base,
+                                    const quant::Precision& fb, const std::vector<std::string>& units) const {
+        quant::QuantConfig cand = current_;
+        cand.components[comp.name] = base;
+        for (auto it = units.rbegin(); it != units.rend(); ++it)
+            cand.overrides.insert(cand.overrides.begin(), {quant::unit_regex(*it), fb});
+        return cand;
+    }
+
+    // Evaluates one candidate: a step, not yet recorded, whose `accepted` says whether it meets the budget.
+    // `may_stop_early`: only the pass/fail of this candidate is used, never its figures (a candidate whose
+    // metrics are compared with another's — the planned and retried rounding, rankings, raises — runs every
+    // sample, so early stopping never changes a decision).
+    Step measure(const ComponentInfo& comp, const quant::QuantConfig& cand, const quant::Precision& p,
+                 const std::vector<std::string>& units, bool may_stop_early) {
         Step s;
         s.component = comp.name;
         s.precision = p;
         s.units = units;
         const std::string algo = s.algorithm_label();
+        const std::string label = comp.name + ":" + s.format_label() + (algo.empty() ? "" : "/" + algo) +
+                                  (units.empty() ? "" : fmt::format(" ({} units)", units.size()));
         const Acceptance accept = [&](const eval::Metrics& m) {
             double retention;
             return passes(source_.validation, result_.baseline.metrics, m, &retention);
         };
-        s.eval = evaluator_.candidate(cand, comp.name + ":" + s.format_label() + (algo.empty() ? "" : "/" + algo) +
-                                                (units.empty() ? "" : fmt::format(" ({} units)", units.size())),
-                                      accept);
+        s.eval = may_stop_early ? evaluator_.candidate(cand, label, accept) : evaluator_.candidate(cand, label);
         s.accepted = passes(source_.validation, result_.baseline.metrics, s.eval.metrics, &s.retention);
         if (s.eval.stopped_after)
             s.note = fmt::format("stopped early after {} of {} samples: failure certain (figures are the best case)",
                                  s.eval.stopped_after, result_.baseline.metrics.samples);
-        s.decision = decision_of(attempt, s.accepted);
-        record(s);
-        if (s.accepted) {
-            current_ = cand;
-            current_eval_ = s.eval;
-        }
-        return s.accepted;
+        return s;
+    }
+
+    void adopt(const quant::QuantConfig& cand, const Evaluation& e) {
+        current_ = cand;
+        current_eval_ = e;
+    }
+
+    // Whether `a` is worse than `b` under the validation metric: lower accuracy, or equal accuracy and higher
+    // KLD (KLD alone for the kld metric).
+    bool worse(const Evaluation& a, const Evaluation& b) const {
+        if (source_.validation.metric != quant::ValidationMetric::Kld && a.metrics.accuracy != b.metrics.accuracy)
+            return a.metrics.accuracy < b.metrics.accuracy;
+        return a.metrics.kld > b.metrics.kld;
     }
 
     // A step that leaves the component as in the source (the current model is unchanged).
@@ -210,6 +317,9 @@ std::string decision_name(StepDecision d) {
         case StepDecision::Rejected: return "rejected";
         case StepDecision::Retried: return "retried";
         case StepDecision::FellBack: return "fell_back";
+        case StepDecision::Ranked: return "ranked";
+        case StepDecision::Undone: return "undone";
+        case StepDecision::Lowered: return "lowered";
         case StepDecision::FitSize: return "fit_size";
     }
     return "?";

@@ -2,7 +2,8 @@
 // Progressive quantization (ADR-001 "Implementation Strategy" 2-3; docs/quantize.md §5): component by
 // component, quantize with the planned precision, validate the cumulative model, keep the step only if accuracy
 // stays within the budget; otherwise retry with data-aware rounding, then fall back to higher precision (per
-// component, or per unit ranked by sensitivity); finally, optionally, fit the result to a size budget. The loop
+// component, or per unit: ranked by measured sensitivity, raised one at a time with an undo, then pruned back to
+// the smallest set that still meets the budget); finally, optionally, fit the result to a size budget. The loop
 // decides; an Evaluator measures.
 #include <functional>
 #include <optional>
@@ -50,17 +51,23 @@ enum class StepDecision {
     Kept,      // the planned precision met the budget (or the config does not quantize the component)
     Rejected,  // the planned precision missed the budget
     Retried,   // data-aware rounding at the planned precision
-    FellBack,  // a higher precision from the fallback chain (or, when none passed, the source precision)
+    FellBack,  // a higher precision from the fallback chain (or, when none passed, the source precision); per
+               // unit: one more unit raised to it
+    Ranked,    // per-unit fallback: one unit raised alone, measuring its sensitivity
+    Undone,    // per-unit fallback: a move that made the candidate worse (or broke the budget), reverted
+    Lowered,   // per-unit fallback: a raised unit lowered back while the budget still holds (a smaller package)
     FitSize,   // lowered units until the package fits the size budget
 };
-std::string decision_name(StepDecision d);  // kept | rejected | retried | fell_back | fit_size
+// kept | rejected | retried | fell_back | ranked | undone | lowered | fit_size
+std::string decision_name(StepDecision d);
 
 struct Step {
     std::string component;           // "all" for the size fit
     quant::Precision precision;      // keep = as in the source
     StepDecision decision = StepDecision::Kept;
     bool accepted = false;
-    std::vector<std::string> units;  // units moved to `precision` (per-unit fallback), empty = whole component
+    std::vector<std::string> units;  // units at `precision` in this candidate (per-unit fallback), empty = whole
+                                     // component
     std::vector<std::string> moves;  // FitSize: the unit moves, in order
     Evaluation eval;
     double retention = 0.0;

@@ -33,6 +33,7 @@ ordered_json ProgressiveReport::to_json() const {
     ordered_json j;
     j["model"] = ctx.model;
     j["metric"] = quant::metric_name(r.metric);
+    j["activations"] = ctx.activations;
     ordered_json base = metrics_json(r.baseline.metrics);
     base["metric"] = quant::metric_name(r.metric);
     base["size_bytes"] = ctx.source_bytes;
@@ -74,10 +75,11 @@ std::string ProgressiveReport::markdown() const {
     const ProgressiveResult& r = result;
     std::string md;
     md += fmt::format("# vlmq progressive quantization report: {}\n\n", context.model);
-    md += fmt::format("Validation metric: **{}** on {} samples. Baseline (unquantized): accuracy {:.4f}, "
+    md += fmt::format("Validation metric: **{}** on {} samples, {}. Baseline (unquantized): accuracy {:.4f}, "
                       "{:.1f} MB of tensors.\n\n",
-                      quant::metric_name(r.metric), r.baseline.metrics.samples, r.baseline.metrics.accuracy,
-                      double(context.source_bytes) / 1e6);
+                      quant::metric_name(r.metric), r.baseline.metrics.samples,
+                      context.activations == "int8" ? "int8 activations (W8A8)" : "weight-only numerics (fp32 activations)",
+                      r.baseline.metrics.accuracy, double(context.source_bytes) / 1e6);
     md += "| # | component | format | algorithm | size (MB) | accuracy | retention | KLD | top-1 | decision |\n";
     md += "|---|---|---|---|---|---|---|---|---|---|\n";
     int i = 0;

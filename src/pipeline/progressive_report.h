@@ -18,6 +18,7 @@ struct ReportContext {
     int64_t calibration_samples = 0;
     int64_t validation_samples = 0;
     std::string calibration_data, validation_data;
+    std::string activations = "fp32";  // numerics of the validation runs (activations_name)
 };
 
 struct ProgressiveReport {

@@ -101,13 +101,15 @@ void print_step(const Step& s) {
                        {"retention", s.retention},   {"kld", s.eval.metrics.kld},
                        {"decision", decision_name(s.decision)}, {"accepted", s.accepted}};
         if (s.eval.stopped_after) j["stopped_after"] = s.eval.stopped_after;
+        if (!s.note.empty()) j["note"] = s.note;
         fmt::print(stderr, "{}\n", j.dump());
         return;
     }
-    fmt::print(stderr, "step {:<15} {:<14} {:<9} accuracy {:.4f} retention {:.3f} kld {:.4f}  {}{}{}\n", s.component,
+    fmt::print(stderr, "step {:<15} {:<14} {:<9} accuracy {:.4f} retention {:.3f} kld {:.4f}  {}{}{}{}{}\n", s.component,
                s.format_label(), s.algorithm_label(), s.eval.metrics.accuracy, s.retention, s.eval.metrics.kld,
                decision_name(s.decision), s.accepted ? " (accepted)" : "",
-               s.eval.stopped_after ? fmt::format(" (stopped after {} samples)", s.eval.stopped_after) : "");
+               s.eval.stopped_after ? fmt::format(" (stopped after {} samples)", s.eval.stopped_after) : "",
+               s.note.empty() || s.eval.stopped_after ? "" : ": ", s.eval.stopped_after ? "" : s.note);
 }
 
 // The source checkpoint's name in reports; HF-style ".../<name>/model" layouts name the parent too.
@@ -150,7 +152,10 @@ QuantizeOutcome quantize_plain(const QuantizeRequest& req, const io::Checkpoint&
 
 // With validation data: baseline, the loop (size fit last), then the final package with its report.
 QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Checkpoint& ckpt,
-                                     const model::FastVLM& base_model, const Calibration& cal, const Compute& c) {
+                                     const model::FastVLM& base_model, const Calibration& cal, const Compute& qc) {
+    // Candidates are measured with the deployed weight-only numerics unless int8 activations are asked for.
+    Compute c = qc;
+    c.int8_activations = qc.int8_activations || req.config.validation.int8_activations;
     const eval::VqaDataset val_all = eval::load_dataset(*req.val);
     const eval::VqaDataset val =
         eval::select_samples(val_all, size_t(req.val_samples.value_or(req.config.validation.samples)), req.seed);
@@ -197,6 +202,7 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     report.context.validation_samples = int64_t(prepared.size());
     report.context.calibration_data = cal.data;
     report.context.validation_data = req.val->path.string();
+    report.context.activations = activations_name(c);
     report.result = run_progressive(req.config, component_infos(ckpt, req.config, cal.stats.get()), evaluator, po);
 
     PhaseTimer finishing(req.timings ? &req.timings->final_s : nullptr);

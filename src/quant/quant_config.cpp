@@ -149,6 +149,7 @@ ordered_json QuantConfig::to_json() const {
     v["min_retention"] = validation.min_retention;
     v["max_kld"] = validation.max_kld ? ordered_json(*validation.max_kld) : ordered_json(nullptr);
     v["samples"] = validation.samples;
+    v["int8_activations"] = validation.int8_activations;
     j["validation"] = v;
     if (!order.empty()) j["order"] = order;
     ordered_json fb = ordered_json::array();
@@ -216,8 +217,12 @@ QuantConfig QuantConfig::parse(const json& j, const std::string& where, const ar
                 } else if (k == "samples") {
                     if (!f->is_number_integer() || f->get<int64_t>() <= 0) fail("{}.samples: must be a positive integer", at);
                     c.validation.samples = int(f->get<int64_t>());
+                } else if (k == "int8_activations") {
+                    if (!f->is_boolean()) fail("{}.int8_activations: must be true or false", at);
+                    c.validation.int8_activations = f->get<bool>();
                 } else {
-                    fail("{}: unknown key '{}' (expected metric, min_retention, max_kld, samples)", at, k);
+                    fail("{}: unknown key '{}' (expected metric, min_retention, max_kld, samples, int8_activations)",
+                         at, k);
                 }
             }
         } else if (key == "order") {

@@ -45,6 +45,9 @@ struct ValidationConfig {
     double min_retention = 0.95;
     std::optional<double> max_kld;
     int samples = 300;
+    // Validate with int8 activations in products with int weights (W8A8) instead of the deployed weight-only
+    // numerics; `--int8-activations` turns it on too.
+    bool int8_activations = false;
 };
 
 // One rung of the fallback chain: the precision, and its name as the config spells it (echoed back).

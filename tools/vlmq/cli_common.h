@@ -19,6 +19,7 @@ inline ComputeContext make_compute(const GlobalOptions& g) {
     ctx.pool = std::make_unique<ThreadPool>(g.threads);
     ctx.compute.pool = ctx.pool.get();
     ctx.compute.reference = g.kernels == "ref";
+    ctx.compute.int8_activations = g.int8_activations;
     return ctx;
 }
 

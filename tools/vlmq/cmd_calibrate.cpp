@@ -56,7 +56,8 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
             fmt::print("{}", json_dump(ordered_json{{"out", opt->out},
                                                     {"samples", stats->samples},
                                                     {"weights", stats->all().size()},
-                                                    {"with_hessian", with_h}}));
+                                                    {"with_hessian", with_h},
+                                                    {"activations", activations_name(ctx.compute)}}));
         } else {
             fmt::print("{}: statistics of {} weights ({} with X^T X) from {} samples\n", opt->out, stats->all().size(),
                        with_h, stats->samples);

@@ -63,6 +63,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
         ordered_json j;
         j["model"] = opt->model;
         j["samples"] = prepared.size();
+        j["activations"] = activations_name(ctx.compute);
         if (data.has_answers) {
             const eval::Metric metric =
                 opt->metric == "auto" ? eval::default_metric(data) : eval::parse_metric(opt->metric, "--metric");

@@ -1,9 +1,12 @@
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "arch/arch_table.h"
 #include "calib/calib_stats.h"
 #include "cli_common.h"
 #include "core/error.h"
+#include "core/json_util.h"
 #include "core/progress.h"
 #include "dataset_options.h"
 #include "io/checkpoint.h"
@@ -17,12 +20,14 @@ namespace vlmq::cli {
 namespace {
 
 struct Options {
-    std::string model, config, out, stats, report;
+    std::string model, config, out, stats, report, metric;
     DatasetOptions calib, val;
     int calib_samples = 0, val_samples = 0;
     uint64_t seed = 0;
     double target_mb = double(quant::kAdrTargetSizeBytes) / 1e6;
-    bool json = false, dry_run = false, tensors = false, allocate = false, exhaustive = false;
+    bool json = false, dry_run = false, tensors = false, allocate = false, exhaustive = false,
+         per_unit_fallback = false;
+    std::optional<double> min_retention;
     double shard_gb = 2.0, feature_cache_mb = 1024;
 };
 
@@ -104,6 +109,16 @@ void dry_run(const Options& o, const io::Checkpoint& ckpt, const arch::ArchTable
     print_plan(plan, o.json, with_awq);
 }
 
+// The config file with the validation settings given on the command line in place of its own.
+json with_overrides(const Options& o, json config) {
+    if (!config.is_object()) return config;  // the parser names the error
+    const bool validation_object = !config.contains("validation") || config["validation"].is_object();
+    if (!o.metric.empty() && validation_object) config["validation"]["metric"] = o.metric;
+    if (o.min_retention && validation_object) config["validation"]["min_retention"] = *o.min_retention;
+    if (o.per_unit_fallback) config["per_layer_fallback"] = true;
+    return config;
+}
+
 pipeline::QuantizeRequest make_request(const Options& o, const quant::QuantConfig& config) {
     pipeline::QuantizeRequest req;
     req.model = o.model;
@@ -134,6 +149,8 @@ void print_progressive(const Options& o, const pipeline::ProgressiveReport& repo
     fmt::print("{} -> {}: {} MB on disk, {} {:.4f} (baseline {:.4f}, retention {:.3f}), KLD {:.4f}\n", o.model, o.out,
                quant::format_mb(double(package_bytes)), quant::metric_name(r.metric), r.final_eval.metrics.accuracy,
                r.baseline.metrics.accuracy, r.final_retention, r.final_eval.metrics.kld);
+    fmt::print("validation numerics: {} activations{}\n", report.context.activations,
+               report.context.activations == "fp32" ? " (weight-only, as deployed)" : "");
     fmt::print("criteria: size < {:.0f} MB {}, retention >= {:.0f}% {}\n", o.target_mb,
                report.size_passes() ? "PASS" : "FAIL", report.context.min_retention * 100,
                r.passed_retention ? "PASS" : "FAIL");
@@ -173,6 +190,14 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--val-samples", opt->val_samples, "Validation samples (default: config validation.samples)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection");
+    cmd->add_option("--metric", opt->metric,
+                    "Validation metric, instead of the config's validation.metric: agreement | vqa | exact | kld")
+        ->check(CLI::IsMember({"agreement", "vqa", "exact", "kld"}));
+    cmd->add_option("--min-retention", opt->min_retention,
+                    "Accuracy budget (metric / baseline), instead of the config's validation.min_retention")
+        ->check(CLI::Range(0.0, 1.0));
+    cmd->add_flag("--per-unit-fallback", opt->per_unit_fallback,
+                  "Fall back unit by unit (ranked by measured sensitivity), as the config's per_layer_fallback: true");
     cmd->add_option("--target-size", opt->target_mb,
                     "Size budget in MB: lower the least sensitive layers' precision until the package tensors fit "
                     "(without it, 500 MB is only reported as the ADR's pass/fail criterion)")
@@ -193,7 +218,8 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->callback([opt, &global] {
         const io::Checkpoint ckpt(opt->model);
         const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
-        const quant::QuantConfig config = quant::QuantConfig::load(opt->config, arch);
+        const quant::QuantConfig config =
+            quant::QuantConfig::parse(with_overrides(*opt, read_json_file(opt->config)), opt->config, arch);
         if (opt->dry_run) {
             dry_run(*opt, ckpt, arch, config, global);
             return;

@@ -58,6 +58,7 @@ void run(const RunOptions& o, const GlobalOptions& global) {
     j["peak_rss_mb"] = peak_rss_mb();
     j["threads"] = ctx.pool->size();
     j["kernels"] = global.kernels;
+    j["activations"] = activations_name(ctx.compute);
     fmt::print("{}\n", j.dump());
 }
 

@@ -8,6 +8,7 @@ namespace vlmq::cli {
 struct GlobalOptions {
     int threads = 0;  // 0 = all cores
     std::string kernels = "auto";
+    bool int8_activations = false;  // W8A8-style products instead of the deployed weight-only numerics
 };
 
 void add_inspect_command(CLI::App& app, GlobalOptions& global);

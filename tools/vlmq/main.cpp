@@ -25,6 +25,9 @@ int run(int argc, char** argv) {
     app.add_option("--threads", global.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
     app.add_option("--kernels", global.kernels, "Kernel tier: auto (best for this CPU) or ref (scalar reference)")
         ->check(CLI::IsMember({"auto", "ref"}));
+    app.add_flag("--int8-activations", global.int8_activations,
+                 "Products with int weights quantize their activations to int8 (W8A8, as ggml); default: "
+                 "weight-only numerics with fp32 activations, as the Core ML and MLX exports run them");
 
     vlmq::cli::add_inspect_command(app, global);
     vlmq::cli::add_quantize_command(app, global);
