@@ -76,7 +76,7 @@ print(json.dumps({"section": section, "label": label, "config": json.load(open(c
                   "top1": f.get("top1_agreement"), "agreement": f.get("answer_agreement"), "bytes": int(size),
                   "seconds": int(secs)}))
 EOF
-  echo "  $section $label: $(tail -1 "$rows" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"vqa {r[\"vqa\"]} kld {r[\"kld\"]:.5f} agreement {r[\"agreement\"]:.3f} bytes {r[\"bytes\"]} ({r[\"seconds\"]} s)")')"
+  echo "  $section $label: $(tail -1 "$rows" | python3 -c 'import json, sys; r = json.load(sys.stdin); print("vqa %s kld %.5f agreement %.3f bytes %d (%d s)" % (r["vqa"], r["kld"], r["agreement"], r["bytes"], r["seconds"]))')"
 }
 
 prec() { echo "{\"bits\": $1, \"group_size\": 32, \"symmetric\": true, \"algorithm\": \"$2\"}"; }
