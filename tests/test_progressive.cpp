@@ -18,7 +18,8 @@ namespace {
 // A fake model: each component's precision costs a fixed accuracy drop; decoder units fall back individually.
 struct FakeModel final : pipeline::Evaluator {
     std::map<std::string, double> drop = {
-        {"decoder:int4_g32_sym/rtn", 0.10}, {"decoder:int4_g32_sym/gptq", 0.07}, {"decoder:int8_row_sym/gptq", 0.01},
+        {"decoder:int4_g32_sym/rtn", 0.10}, {"decoder:int4_g32_sym/gptq", 0.07},
+        {"decoder:int4_g32_sym/refine", 0.06}, {"decoder:int8_row_sym/refine", 0.01},
         {"vision_encoder:int4_g32_sym/rtn", 0.02}, {"fusion_layers:f16", 0.0}, {"text_encoder:int8_row_sym/rtn", 0.005}};
     std::map<std::string, int64_t> bytes = {{"decoder", 400}, {"vision_encoder", 200}, {"fusion_layers", 10},
                                             {"text_encoder", 100}};
@@ -83,19 +84,25 @@ TEST(Progressive, RetriesThenFallsBackAndStaysWithinBudget) {
     FakeModel model;
     const auto r = pipeline::run_progressive(adr(), components(), model);
     // Largest first: decoder, vision, text, fusion.
-    ASSERT_GE(r.steps.size(), 6u);
+    ASSERT_GE(r.steps.size(), 7u);
     EXPECT_EQ(r.steps[0].component, "decoder");
     EXPECT_EQ(r.steps[0].decision, StepDecision::Rejected);
     EXPECT_NEAR(r.steps[0].retention, 0.70 / 0.80, 1e-12);
     EXPECT_EQ(r.steps[1].decision, StepDecision::Retried);
     EXPECT_EQ(r.steps[1].precision.algorithm, rounding::Algorithm::Gptq);
     EXPECT_FALSE(r.steps[1].accepted);
-    EXPECT_EQ(r.steps[2].decision, StepDecision::FellBack);
-    EXPECT_EQ(r.steps[2].format_label(), "int8_row_sym");
-    EXPECT_TRUE(r.steps[2].accepted);
-    EXPECT_EQ(r.steps[3].component, "vision_encoder");
-    EXPECT_EQ(r.steps[3].decision, StepDecision::Kept);
+    // Refinement is the last retry before more bits; the fallback keeps it.
+    EXPECT_EQ(r.steps[2].decision, StepDecision::Retried);
+    EXPECT_EQ(r.steps[2].precision.algorithm, rounding::Algorithm::Refine);
+    EXPECT_NEAR(r.steps[2].retention, 0.74 / 0.80, 1e-12);
+    EXPECT_FALSE(r.steps[2].accepted);
+    EXPECT_EQ(r.steps[3].decision, StepDecision::FellBack);
+    EXPECT_EQ(r.steps[3].format_label(), "int8_row_sym");
+    EXPECT_EQ(r.steps[3].precision.algorithm, rounding::Algorithm::Refine);
     EXPECT_TRUE(r.steps[3].accepted);
+    EXPECT_EQ(r.steps[4].component, "vision_encoder");
+    EXPECT_EQ(r.steps[4].decision, StepDecision::Kept);
+    EXPECT_TRUE(r.steps[4].accepted);
     EXPECT_EQ(r.final_config.components.at("decoder").format.name(), "int8_row_sym");
     EXPECT_EQ(r.final_config.components.at("vision_encoder").format.name(), "int4_g32_sym");
     EXPECT_TRUE(r.passed_retention);
@@ -124,8 +131,8 @@ TEST(Progressive, PerLayerFallbackWithEqualSensitivitiesKeepsTheProxyOrder) {
     ASSERT_GE(unit_steps.size(), 4u);
     for (int i = 0; i < 4; ++i) EXPECT_EQ(unit_steps[size_t(i)]->decision, StepDecision::Ranked);
     EXPECT_EQ(unit_steps[0]->units, (std::vector<std::string>{"model.layers.1"}));
-    // int4/gptq costs 0.07; each moved unit saves 0.015: the 0.04 budget needs 2 units, the two first in the
-    // proxy order (equal measured sensitivities); lowering either back misses the budget.
+    // int4/refine (the best retry) costs 0.06; each moved unit saves 0.0125: the 0.04 budget needs 2 units, the two
+    // first in the proxy order (equal measured sensitivities); lowering either back misses the budget.
     EXPECT_EQ(r.final_config.overrides.size(), 2u);
     EXPECT_EQ(r.final_config.overrides.front().first, "^model\\.layers\\.1\\.");
     EXPECT_EQ(r.final_config.overrides.back().first, "^model\\.layers\\.0\\.");

@@ -140,6 +140,31 @@ TEST(Plan, RolesFallbacksOverridesAndReassignment) {
     EXPECT_EQ(by.at("model.mm_projector.0.weight")->precision.format.name(), "f16");
 }
 
+TEST(Plan, DataAwareRoundingFallsBackToRtnExplicitly) {
+    const auto tensors = read_tsv(test::data_dir() / "fastvlm-0.5b-tensors.tsv");
+    quant::Plan plan = quant::make_plan(
+        tensors, arch::fastvlm_arch_table(),
+        parse(R"({"vision_encoder":{"bits":3,"algorithm":"gptq"},"decoder":{"bits":3,"algorithm":"weighted"}})"));
+    const std::string P = "model.vision_tower.vision_tower.model.";
+    calib::CalibrationStats stats;
+    const std::vector<float> x(size_t(2 * 96), 0.5f);
+    stats.observe(P + "network.0.0.convffn.fc1.weight", x.data(), 2, 96, 96);
+    quant::note_statistics_fallbacks(plan, stats);
+    std::map<std::string, const quant::PlanEntry*> by;
+    for (const auto& e : plan.entries) by[e.tensor.name] = &e;
+    // The arch table's RTN-only matrices say so in the plan itself.
+    const auto* proj = by.at(P + "network.1.proj.1.reparam_conv.weight");
+    EXPECT_EQ(proj->precision.algorithm, rounding::Algorithm::Rtn);
+    EXPECT_EQ(proj->note, "gptq -> rtn: input is the RTN-rounded grouped stride-2 7x7 conv's output, where data-aware "
+                          "rounding was measured to raise the KLD");
+    // Kernels without statistics step down, noted per tensor; a matrix with statistics keeps its algorithm.
+    EXPECT_EQ(by.at(P + "network.0.0.token_mixer.reparam_conv.weight")->note,
+              "group 32 -> row (cols 9); gptq -> rtn: no input statistics (3x3 conv kernel)");
+    EXPECT_EQ(by.at(P + "network.0.0.convffn.fc1.weight")->note, "");
+    EXPECT_EQ(by.at(P + "network.0.0.convffn.fc1.weight")->precision.algorithm, rounding::Algorithm::Gptq);
+    EXPECT_EQ(by.at("model.layers.0.mlp.up_proj.weight")->note, "weighted -> rtn: no input statistics (not observed in calibration)");
+}
+
 TEST(Plan, UnclaimedTensorIsAnError) {
     std::vector<quant::TensorMeta> t{{"model.something_new.weight", DType::BF16, {4, 4}}};
     try {

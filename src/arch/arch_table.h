@@ -39,6 +39,12 @@ struct ScaleGroupRule {
     std::vector<ScaleProducer> producers;
 };
 
+// Tensors that data-aware algorithms leave to RTN, with the measured reason (shown as the plan entry's note).
+struct RtnOnlyRule {
+    std::string pattern;  // regex over weight names
+    std::string why;
+};
+
 struct ArchTable {
     std::string name;                     // e.g. "fastvlm"
     std::vector<std::string> components;  // all component names, in report order
@@ -47,6 +53,7 @@ struct ArchTable {
     // Regex with one capture group giving a tensor's "unit" (e.g. a decoder layer), used for per-unit fallback.
     std::vector<std::string> unit_patterns;
     std::vector<ScaleGroupRule> scale_groups;
+    std::vector<RtnOnlyRule> rtn_only;
 };
 
 // Compiled form for repeated lookups.

@@ -14,8 +14,8 @@ namespace {
 
 std::unique_ptr<calib::CalibrationStats> run_block(const model::FastVLM& model, const eval::VqaDataset& samples,
                                                    size_t begin, size_t end, const Compute& c,
-                                                   const calib::CollectOptions& options, Progress& bar,
-                                                   int64_t running) {
+                                                   const calib::CollectOptions& options, CalibrationImages images,
+                                                   Progress& bar, int64_t running) {
     auto stats = std::make_unique<calib::CalibrationStats>(options, &c);
     model::ForwardHooks hooks;
     hooks.observe_input = [&](const std::string& name, const float* x, int64_t M, int64_t K, int64_t ldx) {
@@ -23,7 +23,9 @@ std::unique_ptr<calib::CalibrationStats> run_block(const model::FastVLM& model, 
     };
     for (size_t i = begin; i < end; ++i) {
         const eval::VqaSample& s = samples.samples[i];
-        const std::vector<float> pixels = model.preprocess(image::load_image(s.image));
+        image::Image img = image::load_image(s.image);
+        if (images == CalibrationImages::Blank) std::fill(img.rgb.begin(), img.rgb.end(), uint8_t(0));
+        const std::vector<float> pixels = model.preprocess(img);
         const std::vector<int64_t> prompt = model.tokenize_question(eval::vqa_user_message(s.question));
         const std::string answer = eval::majority_answer(s.answers);
         const std::vector<int32_t> answer_ids = answer.empty() ? std::vector<int32_t>() : model.tokenizer().encode(answer);
@@ -38,7 +40,7 @@ std::unique_ptr<calib::CalibrationStats> run_block(const model::FastVLM& model, 
 
 std::unique_ptr<calib::CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
                                                 const Compute& c, const calib::CollectOptions& options,
-                                                bool progress) {
+                                                bool progress, CalibrationImages images) {
     const int64_t n = int64_t(samples.samples.size());
     const int64_t blocks = (n + kCalibrationBlock - 1) / kCalibrationBlock;
     const int ranks = dist::size(), me = dist::rank();
@@ -50,7 +52,7 @@ std::unique_ptr<calib::CalibrationStats> collect_stats(const model::FastVLM& mod
         std::unique_ptr<calib::CalibrationStats> part;
         if (mine < blocks)
             part = run_block(model, samples, size_t(mine * kCalibrationBlock),
-                             size_t(std::min(n, (mine + 1) * kCalibrationBlock)), c, options, bar,
+                             size_t(std::min(n, (mine + 1) * kCalibrationBlock)), c, options, images, bar,
                              std::min<int64_t>(ranks, blocks - first));
         if (!dist::is_root()) {
             if (part) calib::send_stats(0, *part);
@@ -70,6 +72,7 @@ std::unique_ptr<calib::CalibrationStats> collect_stats(const model::FastVLM& mod
     total = calib::broadcast_stats(std::move(total));
     total->provenance["dataset"] = samples.name;
     total->provenance["samples"] = total->samples;
+    total->provenance["images"] = images == CalibrationImages::Blank ? "blank" : "dataset";
     return total;
 }
 

@@ -17,9 +17,13 @@ namespace vlmq::pipeline {
 
 inline constexpr int64_t kCalibrationBlock = 16;
 
+// Dataset: each sample's own image. Blank: every image replaced by one black image of the same size, i.e. text-only
+// calibration of the decoder (the vision statistics then describe a blank image).
+enum class CalibrationImages { Dataset, Blank };
+
 // Every rank calls it with the same samples; every rank gets the same statistics back.
 std::unique_ptr<calib::CalibrationStats> collect_stats(const model::FastVLM& model, const eval::VqaDataset& samples,
                                                 const Compute& c, const calib::CollectOptions& options,
-                                                bool progress);
+                                                bool progress, CalibrationImages images = CalibrationImages::Dataset);
 
 }  // namespace vlmq::pipeline

@@ -22,6 +22,14 @@ int precision_rank(const quant::Precision& p) {
     return p.keep ? 100 : qformat::element_bits(p.format);
 }
 
+// The retries at the planned bits after the plan fails: the other data-aware algorithm (gptq, or awq when gptq was
+// planned), then refinement (GPTQ codes with least-squares parameters) as the last one before more bits.
+std::vector<rounding::Algorithm> retry_algorithms(rounding::Algorithm planned) {
+    using rounding::Algorithm;
+    if (planned == Algorithm::Refine) return {};
+    return {planned == Algorithm::Gptq ? Algorithm::Awq : Algorithm::Gptq, Algorithm::Refine};
+}
+
 // What an attempt is, and so what its step is called when it passes or fails.
 enum class Attempt { Planned, Retry, Fallback };
 
@@ -85,18 +93,18 @@ private:
         const quant::Precision target = planned->second;
         const Step first = try_whole(comp, target, Attempt::Planned);
         if (first.accepted) return;
-        // The ADR's post-training optimization step: the other data-aware rounding algorithm. The better of the
-        // two is what the units not moved by a per-unit fallback keep.
+        // The ADR's post-training optimization: data-aware rounding, then refinement, before more bits. The best
+        // of the attempts is what the units not moved by a per-unit fallback keep.
         quant::Precision best_int = target;
         Evaluation best_eval = first.eval;
-        if (target.format.is_int()) {
-            quant::Precision retry = target;
-            retry.algorithm = target.algorithm == rounding::Algorithm::Gptq ? rounding::Algorithm::Awq
-                                                                             : rounding::Algorithm::Gptq;
-            const Step second = try_whole(comp, retry, Attempt::Retry);
-            if (second.accepted) return;
-            if (!worse(second.eval, first.eval)) best_int = retry, best_eval = second.eval;
-        }
+        if (target.format.is_int())
+            for (rounding::Algorithm a : retry_algorithms(target.algorithm)) {
+                quant::Precision retry = target;
+                retry.algorithm = a;
+                const Step second = try_whole(comp, retry, Attempt::Retry);
+                if (second.accepted) return;
+                if (!worse(second.eval, best_eval)) best_int = retry, best_eval = second.eval;
+            }
         for (const quant::FallbackRung& rung : source_.fallback) {
             quant::Precision fb = rung.precision;
             if (precision_rank(fb) <= precision_rank(target)) continue;  // only rungs above the plan

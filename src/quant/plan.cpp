@@ -2,6 +2,8 @@
 
 #include <regex>
 
+#include <fmt/format.h>
+
 #include "core/error.h"
 #include "core/shape.h"
 
@@ -32,6 +34,8 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
     for (const auto& [re, comp] : config.assign) assign.emplace_back(std::regex(re), comp);
     std::vector<std::pair<std::regex, const std::pair<std::string, Precision>*>> overrides;
     for (const auto& o : config.overrides) overrides.emplace_back(std::regex(o.first), &o);
+    std::vector<std::regex> rtn_only;
+    for (const auto& r : arch.rtn_only) rtn_only.emplace_back(r.pattern);
 
     Plan plan;
     plan.components = arch.components;
@@ -77,9 +81,38 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
         e.keep = p->keep;
         e.precision = *p;
         if (!e.keep) e.precision.format = qformat::fit_group_size(p->format, e.cols, &e.note);
+        if (!e.keep && e.precision.format.is_int() && e.precision.algorithm != rounding::Algorithm::Rtn)
+            for (size_t i = 0; i < rtn_only.size(); ++i)
+                if (std::regex_search(t.name, rtn_only[i])) {
+                    const std::string text = fmt::format("{} -> rtn: {}", rounding::algorithm_name(e.precision.algorithm),
+                                                         arch.rtn_only[i].why);
+                    e.note = e.note.empty() ? text : e.note + "; " + text;
+                    e.precision.algorithm = rounding::Algorithm::Rtn;
+                    break;
+                }
         plan.entries.push_back(std::move(e));
     }
     return plan;
+}
+
+void note_statistics_fallbacks(Plan& plan, const calib::CalibrationStats& stats) {
+    using rounding::Algorithm;
+    for (auto& e : plan.entries) {
+        if (e.keep || !e.precision.format.is_int() || e.precision.algorithm == Algorithm::Rtn) continue;
+        if (e.precision.algorithm == Algorithm::Awq && plan.awq.scalings_of(e.tensor.name)) continue;
+        const calib::InputStats* in = stats.find(e.tensor.name);
+        const bool any = in && in->k == e.cols && in->rows > 0;
+        const bool needs_hessian = e.precision.algorithm == Algorithm::Gptq || e.precision.algorithm == Algorithm::Refine;
+        if (any && (!needs_hessian || in->has_hessian())) continue;
+        const auto& sh = e.tensor.shape;
+        const std::string kind = sh.size() == 4 && sh[2] * sh[3] > 1 ? fmt::format("{}x{} conv kernel", sh[2], sh[3])
+                                                                     : std::string("not observed in calibration");
+        const std::string text = any ? fmt::format("{} -> weighted: no X^T X (input {} wide)", 
+                                                   rounding::algorithm_name(e.precision.algorithm), e.cols)
+                                     : fmt::format("{} -> rtn: no input statistics ({})",
+                                                   rounding::algorithm_name(e.precision.algorithm), kind);
+        e.note = e.note.empty() ? text : e.note + "; " + text;
+    }
 }
 
 }  // namespace vlmq::quant

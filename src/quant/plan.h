@@ -7,6 +7,7 @@
 #include "core/dtype.h"
 #include "io/safetensors.h"
 #include "arch/arch_table.h"
+#include "calib/calib_stats.h"
 #include "quant/awq_plan.h"
 #include "quant/quant_config.h"
 
@@ -47,5 +48,11 @@ struct Plan {
 
 // Fails for a tensor no rule claims.
 Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& arch, const QuantConfig& config);
+
+// A data-aware algorithm needs the input statistics of its tensor (gptq and refine: X^T X too); the calibration
+// pass records them for matrix products only, not for kxk / depthwise conv kernels. Such entries are rounded by
+// the step-down rule of rounding::quantize_matrix (to weighted, else rtn); this says so in their note, e.g.
+// "gptq -> rtn: no input statistics (3x3 conv kernel)". AWQ-scaled tensors are left alone.
+void note_statistics_fallbacks(Plan& plan, const calib::CalibrationStats& stats);
 
 }  // namespace vlmq::quant

@@ -78,7 +78,10 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     QuantizeReport report;
     const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), (ckpt.dir() / "config.json").string());
     report.plan = make_plan(checkpoint_tensors(ckpt), arch, config);
-    if (options.stats) plan_awq(report.plan, ckpt, arch, *options.stats, compute);
+    if (options.stats) {
+        plan_awq(report.plan, ckpt, arch, *options.stats, compute);
+        note_statistics_fallbacks(report.plan, *options.stats);
+    }
 
     std::vector<package::TensorSpec> specs;
     for (const auto& e : report.plan.entries) specs.push_back(spec_of(e));

@@ -13,9 +13,6 @@
 
 namespace vlmq::rounding {
 
-namespace {
-
-// In-place lower Cholesky A = L L^T (row-major n x n); false if not positive definite.
 bool cholesky_lower(std::vector<double>& a, int64_t n) {
     for (int64_t j = 0; j < n; ++j) {
         double d = a[size_t(j * n + j)];
@@ -32,8 +29,6 @@ bool cholesky_lower(std::vector<double>& a, int64_t n) {
     }
     return true;
 }
-
-}  // namespace
 
 bool gptq_inverse_factor(std::vector<double>& h, int64_t n, double damp) {
     double mean_diag = 0;
@@ -68,86 +63,96 @@ bool gptq_inverse_factor(std::vector<double>& h, int64_t n, double damp) {
     return true;
 }
 
-void quantize_gptq(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
-                   const float* hessian, const GptqOptions& options) {
-    const int64_t K = dst.cols, N = dst.rows;
-    const qformat::Layout l = dst.layout();
-    const int bits = dst.fmt.bits;
-    const bool sym = dst.fmt.symmetric;
-
+GptqFactor gptq_factor(const float* hessian, int64_t K, const GptqOptions& options) {
+    GptqFactor f;
+    f.k = K;
+    f.act_order = options.act_order;
     std::vector<double> h(static_cast<size_t>(K * K));
     for (int64_t i = 0; i < K * K; ++i) h[size_t(i)] = hessian[i];
     // Columns never activated carry no information: pin them so the factorisation exists.
-    std::vector<bool> dead(size_t(K), false);
+    f.dead.assign(size_t(K), false);
     for (int64_t i = 0; i < K; ++i)
         if (h[size_t(i * K + i)] == 0.0) {
-            dead[size_t(i)] = true;
+            f.dead[size_t(i)] = true;
             h[size_t(i * K + i)] = 1.0;
         }
     // Group scales are chosen by the importance-weighted search with importance = diag(H) (+ a floor).
-    std::vector<float> diag(static_cast<size_t>(K));
+    f.diag.resize(static_cast<size_t>(K));
     double mean_diag = 0;
     for (int64_t i = 0; i < K; ++i) mean_diag += h[size_t(i * K + i)];
     mean_diag /= double(K);
-    for (int64_t i = 0; i < K; ++i) diag[size_t(i)] = float(h[size_t(i * K + i)] + 1e-3 * mean_diag) + 1e-12f;
-    std::vector<int64_t> perm(static_cast<size_t>(K));
-    std::iota(perm.begin(), perm.end(), 0);
+    for (int64_t i = 0; i < K; ++i) f.diag[size_t(i)] = float(h[size_t(i * K + i)] + 1e-3 * mean_diag) + 1e-12f;
+    f.perm.resize(static_cast<size_t>(K));
+    std::iota(f.perm.begin(), f.perm.end(), 0);
     if (options.act_order)
-        std::stable_sort(perm.begin(), perm.end(),
+        std::stable_sort(f.perm.begin(), f.perm.end(),
                          [&](int64_t a, int64_t b) { return h[size_t(a * K + a)] > h[size_t(b * K + b)]; });
-    std::vector<double> hp(static_cast<size_t>(K * K));
-    for (int64_t i = 0; i < K; ++i)
-        for (int64_t j = 0; j < K; ++j) hp[size_t(i * K + j)] = h[size_t(perm[size_t(i)] * K + perm[size_t(j)])];
-    double damp = options.damp;
-    while (!gptq_inverse_factor(hp, K, damp)) {
-        if (damp > 1.0) fail("GPTQ: the Hessian is not positive definite even with damping {}", damp);
+    auto permuted = [&] {
+        std::vector<double> hp(static_cast<size_t>(K * K));
         for (int64_t i = 0; i < K; ++i)
-            for (int64_t j = 0; j < K; ++j) hp[size_t(i * K + j)] = h[size_t(perm[size_t(i)] * K + perm[size_t(j)])];
+            for (int64_t j = 0; j < K; ++j) hp[size_t(i * K + j)] = h[size_t(f.perm[size_t(i)] * K + f.perm[size_t(j)])];
+        return hp;
+    };
+    f.u = permuted();
+    double damp = options.damp;
+    while (!gptq_inverse_factor(f.u, K, damp)) {
+        if (damp > 1.0) fail("GPTQ: the Hessian is not positive definite even with damping {}", damp);
+        f.u = permuted();
         damp *= 10.0;
     }
-    const std::vector<double>& U = hp;
     // pos[col] = position of original column in processing order
-    std::vector<int64_t> pos(static_cast<size_t>(K));
-    for (int64_t i = 0; i < K; ++i) pos[size_t(perm[size_t(i)])] = i;
+    f.pos.resize(static_cast<size_t>(K));
+    for (int64_t i = 0; i < K; ++i) f.pos[size_t(f.perm[size_t(i)])] = i;
+    return f;
+}
 
+void gptq_row(const GptqFactor& f, const qformat::Layout& l, int bits, bool sym, const float* orig, float* out,
+              GroupScale* params, bool fixed_params) {
+    const int64_t K = f.k;
+    std::vector<double> w(static_cast<size_t>(K));  // working row in processing order
+    std::vector<bool> have(static_cast<size_t>(l.groups_per_row), fixed_params);
+    std::vector<float> gbuf(static_cast<size_t>(l.group));
+    uint8_t code;
+    for (int64_t i = 0; i < K; ++i) w[size_t(i)] = f.dead[size_t(f.perm[size_t(i)])] ? 0.0 : orig[f.perm[size_t(i)]];
+    if (f.act_order && !fixed_params)  // static groups from the original weights
+        for (int64_t g = 0; g < l.groups_per_row; ++g) {
+            params[g] = weighted_group_params(orig + g * l.group, f.diag.data() + g * l.group, l.group, bits, sym);
+            have[size_t(g)] = true;
+        }
+    for (int64_t i = 0; i < K; ++i) {
+        const int64_t col = f.perm[size_t(i)];
+        const int64_t g = col / l.group;
+        if (!have[size_t(g)]) {  // group scale from the current (error-updated) weights
+            for (int64_t j = 0; j < l.group; ++j) gbuf[size_t(j)] = float(w[size_t(f.pos[size_t(g * l.group + j)])]);
+            params[g] = weighted_group_params(gbuf.data(), f.diag.data() + g * l.group, l.group, bits, sym);
+            have[size_t(g)] = true;
+        }
+        const float wi = float(w[size_t(i)]);
+        quantize_group(&wi, 1, bits, sym, params[g], &code);
+        const float s = f16_to_f32(params[g].scale), m = f16_to_f32(params[g].bias);
+        const float q = sym ? s * (float(code) - float(1 << (bits - 1))) : std::fma(s, float(code), m);
+        out[col] = wi;  // the value that was quantized (re-quantized by store_row with the same params)
+        const double err = (double(wi) - double(q)) / f.u[size_t(i * K + i)];
+        const double* urow = f.u.data() + i * K;
+        for (int64_t j = i + 1; j < K; ++j) w[size_t(j)] -= err * urow[j];
+    }
+}
+
+void quantize_gptq(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,
+                   const float* hessian, const GptqOptions& options) {
+    const int64_t K = dst.cols;
+    const qformat::Layout l = dst.layout();
+    const GptqFactor f = gptq_factor(hessian, K, options);
     const size_t esize = dtype_size(src_dtype);
     Compute serial = c;
     serial.pool = nullptr;
-    parallel_for(c.pool, N, 1, [&](int64_t r0, int64_t r1) {
+    parallel_for(c.pool, dst.rows, 1, [&](int64_t r0, int64_t r1) {
         std::vector<float> orig(static_cast<size_t>(K)), out(static_cast<size_t>(K));
-        std::vector<double> w(static_cast<size_t>(K));  // working row in processing order
         std::vector<GroupScale> params(static_cast<size_t>(l.groups_per_row));
-        std::vector<bool> have(static_cast<size_t>(l.groups_per_row));
-        std::vector<float> gbuf(static_cast<size_t>(l.group));
-        uint8_t code;
         for (int64_t r = r0; r < r1; ++r) {
             qformat::convert_to_f32(serial, static_cast<const std::byte*>(src) + size_t(r * K) * esize, src_dtype, K,
                                     orig.data());
-            for (int64_t i = 0; i < K; ++i) w[size_t(i)] = dead[size_t(perm[size_t(i)])] ? 0.0 : orig[size_t(perm[size_t(i)])];
-            std::fill(have.begin(), have.end(), false);
-            if (options.act_order)  // static groups from the original weights
-                for (int64_t g = 0; g < l.groups_per_row; ++g) {
-                    params[size_t(g)] = weighted_group_params(orig.data() + g * l.group, diag.data() + g * l.group,
-                                                              l.group, bits, sym);
-                    have[size_t(g)] = true;
-                }
-            for (int64_t i = 0; i < K; ++i) {
-                const int64_t col = perm[size_t(i)];
-                const int64_t g = col / l.group;
-                if (!have[size_t(g)]) {  // group scale from the current (error-updated) weights
-                    for (int64_t j = 0; j < l.group; ++j) gbuf[size_t(j)] = float(w[size_t(pos[size_t(g * l.group + j)])]);
-                    params[size_t(g)] = weighted_group_params(gbuf.data(), diag.data() + g * l.group, l.group, bits, sym);
-                    have[size_t(g)] = true;
-                }
-                const float wi = float(w[size_t(i)]);
-                quantize_group(&wi, 1, bits, sym, params[size_t(g)], &code);
-                const float s = f16_to_f32(params[size_t(g)].scale), m = f16_to_f32(params[size_t(g)].bias);
-                const float q = sym ? s * (float(code) - float(1 << (bits - 1))) : std::fma(s, float(code), m);
-                out[size_t(col)] = wi;  // the value that was quantized (re-quantized below with the same params)
-                const double err = (double(wi) - double(q)) / U[size_t(i * K + i)];
-                const double* urow = U.data() + i * K;
-                for (int64_t j = i + 1; j < K; ++j) w[size_t(j)] -= err * urow[j];
-            }
+            gptq_row(f, l, dst.fmt.bits, dst.fmt.symmetric, orig.data(), out.data(), params.data(), false);
             store_row(dst, r, out.data(), params.data());
         }
     });

@@ -3,20 +3,21 @@
 #include "core/error.h"
 #include "calib/calib_stats.h"
 #include "rounding/gptq.h"
+#include "rounding/refine.h"
 #include "rounding/rtn.h"
 #include "rounding/weighted.h"
 
 namespace vlmq::rounding {
 
 std::optional<Algorithm> algorithm_of(std::string_view name) {
-    for (Algorithm a : {Algorithm::Rtn, Algorithm::Weighted, Algorithm::Gptq, Algorithm::Awq})
+    for (Algorithm a : {Algorithm::Rtn, Algorithm::Weighted, Algorithm::Gptq, Algorithm::Awq, Algorithm::Refine})
         if (name == algorithm_name(a)) return a;
     return std::nullopt;
 }
 
 Algorithm parse_algorithm(const std::string& name) {
     if (auto a = algorithm_of(name)) return *a;
-    fail("unknown rounding algorithm '{}' (expected rtn, weighted, gptq, awq)", name);
+    fail("unknown rounding algorithm '{}' (expected rtn, weighted, gptq, awq, refine)", name);
 }
 
 std::string algorithm_name(Algorithm a) {
@@ -25,11 +26,12 @@ std::string algorithm_name(Algorithm a) {
         case Algorithm::Weighted: return "weighted";
         case Algorithm::Gptq: return "gptq";
         case Algorithm::Awq: return "awq";
+        case Algorithm::Refine: return "refine";
     }
     return "?";
 }
 
-bool needs_whole_matrix(Algorithm a) { return a == Algorithm::Gptq || a == Algorithm::Awq; }
+bool needs_whole_matrix(Algorithm a) { return a == Algorithm::Gptq || a == Algorithm::Awq || a == Algorithm::Refine; }
 
 Algorithm quantize_matrix(const Compute& c, Algorithm algo, const void* src, DType src_dtype,
                           const qformat::QMatrixMut& dst, const calib::CalibrationStats* stats,
@@ -41,7 +43,12 @@ Algorithm quantize_matrix(const Compute& c, Algorithm algo, const void* src, DTy
         quantize_gptq(c, src, src_dtype, dst, h.data());
         return Algorithm::Gptq;
     }
-    if (usable && (algo == Algorithm::Gptq || algo == Algorithm::Weighted)) {
+    if (usable && algo == Algorithm::Refine && in->has_hessian()) {
+        const std::vector<float> h = in->hessian();
+        quantize_refined(c, src, src_dtype, dst, h.data());
+        return Algorithm::Refine;
+    }
+    if (usable && (algo == Algorithm::Gptq || algo == Algorithm::Refine || algo == Algorithm::Weighted)) {
         const std::vector<float> imp = in->importance();
         quantize_weighted(c, src, src_dtype, dst, imp.data());
         return Algorithm::Weighted;

@@ -12,7 +12,7 @@
 
 namespace vlmq::rounding {
 
-enum class Algorithm { Rtn, Weighted, Gptq, Awq };
+enum class Algorithm { Rtn, Weighted, Gptq, Awq, Refine };
 
 std::optional<Algorithm> algorithm_of(std::string_view name);
 Algorithm parse_algorithm(const std::string& name);  // fails naming the unknown algorithm
@@ -22,7 +22,7 @@ bool needs_whole_matrix(Algorithm a);
 
 // Quantizes src (dtype F32/F16/BF16, dst.rows x dst.cols) into dst with the algorithm. Data-aware algorithms
 // read the input statistics of `tensor_name` from `stats`; without what they need they step down
-// (gptq -> weighted -> rtn). AWQ's channel scaling is applied before this call (quant/awq_transform); here
+// (gptq, refine -> weighted -> rtn). AWQ's channel scaling is applied before this call (quant/awq_transform); here
 // awq means "already scaled": RTN. Float formats are plain conversions. Returns the algorithm applied.
 Algorithm quantize_matrix(const Compute& c, Algorithm algo, const void* src, DType src_dtype,
                      const qformat::QMatrixMut& dst, const calib::CalibrationStats* stats,

@@ -111,15 +111,21 @@ GroupScale weighted_group_params(const float* w, const float* imp, int64_t n, in
     return best;
 }
 
-void store_row(const qformat::QMatrixMut& dst, int64_t r, const float* w, const GroupScale* params) {
+void store_codes(const qformat::QMatrixMut& dst, int64_t r, const uint8_t* codes, const GroupScale* params) {
     const qformat::Layout l = dst.layout();
-    std::vector<uint8_t> codes(static_cast<size_t>(dst.cols));
     for (int64_t g = 0; g < l.groups_per_row; ++g) {
-        quantize_group(w + g * l.group, l.group, dst.fmt.bits, dst.fmt.symmetric, params[g], codes.data() + g * l.group);
         dst.scales[r * l.groups_per_row + g] = params[g].scale;
         if (!dst.fmt.symmetric) dst.biases[r * l.groups_per_row + g] = params[g].bias;
     }
-    qformat::pack_codes(codes.data(), dst.cols, dst.fmt.bits, static_cast<uint8_t*>(dst.data) + r * l.row_bytes);
+    qformat::pack_codes(codes, dst.cols, dst.fmt.bits, static_cast<uint8_t*>(dst.data) + r * l.row_bytes);
+}
+
+void store_row(const qformat::QMatrixMut& dst, int64_t r, const float* w, const GroupScale* params) {
+    const qformat::Layout l = dst.layout();
+    std::vector<uint8_t> codes(static_cast<size_t>(dst.cols));
+    for (int64_t g = 0; g < l.groups_per_row; ++g)
+        quantize_group(w + g * l.group, l.group, dst.fmt.bits, dst.fmt.symmetric, params[g], codes.data() + g * l.group);
+    store_codes(dst, r, codes.data(), params);
 }
 
 void quantize_weighted(const Compute& c, const void* src, DType src_dtype, const qformat::QMatrixMut& dst,

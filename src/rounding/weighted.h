@@ -20,6 +20,8 @@ void quantize_weighted(const Compute& c, const void* src, DType src_dtype, const
 
 // Shared by the data-aware algorithms: quantizes one fp32 row with given per-group parameters into dst row r.
 void store_row(const qformat::QMatrixMut& dst, int64_t r, const float* w, const GroupScale* params);
+// The same with the codes (one per column) already chosen.
+void store_codes(const qformat::QMatrixMut& dst, int64_t r, const uint8_t* codes, const GroupScale* params);
 
 // Weighted squared error of one group under given parameters.
 double group_error(const float* w, const float* imp, int64_t n, int bits, bool symmetric, GroupScale p);

@@ -18,7 +18,7 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
         int samples = 0;
         uint64_t seed = 0;
         int64_t hessian_max_k = 4096, hessian_budget_mb = 4096;
-        bool json = false;
+        bool json = false, blank_images = false;
     };
     auto opt = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("calibrate",
@@ -33,6 +33,8 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--hessian-max-k", opt->hessian_max_k, "Collect X^T X only for inputs at most this wide");
     cmd->add_option("--hessian-budget-mb", opt->hessian_budget_mb, "Memory budget for X^T X accumulators");
     cmd->add_option("--out", opt->out, "Statistics file (.safetensors)")->required();
+    cmd->add_flag("--blank-images", opt->blank_images,
+                  "Replace every image by a black one (text-only calibration, to compare with image calibration)");
     cmd->add_flag("--json", opt->json, "Print a JSON summary");
     cmd->callback([opt, &global] {
         if (!opt->data.given()) fail("calibrate: --data is required");
@@ -47,7 +49,9 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
         calib::CollectOptions co;
         co.hessian_max_k = opt->hessian_max_k;
         co.hessian_budget_mb = opt->hessian_budget_mb;
-        auto stats = pipeline::collect_stats(model, chosen, ctx.compute, co, !opt->json);
+        auto stats = pipeline::collect_stats(model, chosen, ctx.compute, co, !opt->json,
+                                             opt->blank_images ? pipeline::CalibrationImages::Blank
+                                                               : pipeline::CalibrationImages::Dataset);
         stats->provenance["seed"] = opt->seed;
         if (dist::is_root()) stats->save(opt->out);
         int64_t with_h = 0;

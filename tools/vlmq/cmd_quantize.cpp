@@ -105,6 +105,7 @@ void dry_run(const Options& o, const io::Checkpoint& ckpt, const arch::ArchTable
         const auto stats = calib::CalibrationStats::load(o.stats);
         auto ctx = make_compute(global);
         quant::plan_awq(plan, ckpt, arch, *stats, ctx.compute);
+        quant::note_statistics_fallbacks(plan, *stats);
     }
     print_plan(plan, o.json, with_awq);
 }
