@@ -187,16 +187,17 @@ TEST(Progressive, PerUnitFallbackRanksByMeasuredSensitivityUndoesAndPrunes) {
     for (const auto& s : r.steps) moves.emplace_back(pipeline::decision_name(s.decision), s.units);
     using U = std::vector<std::string>;
     const std::string l0 = "model.layers.0", l1 = "model.layers.1", l2 = "model.layers.2", l3 = "model.layers.3";
-    // Budget: accuracy >= 0.76, a drop <= 0.04 from the gptq retry's 0.08. Ranked by KLD: 0, 3, 1, 2. Raising 0
+    // Budget: accuracy >= 0.76, a drop <= 0.04 from the gptq retry's 0.08 (the refine retry's 0.09 is worse, so the
+    // units not moved keep gptq). Ranked by KLD: 0, 3, 1, 2. Raising 0
     // lowers the accuracy: undone. 3, 3+1 miss; 3+1+2 meets it; lowering 2 or 1 back misses, lowering 3 holds.
     const std::vector<std::pair<std::string, U>> expected = {
-        {"rejected", {}}, {"retried", {}},
+        {"rejected", {}}, {"retried", {}}, {"retried", {}},
         {"ranked", {l0}}, {"ranked", {l1}}, {"ranked", {l2}}, {"ranked", {l3}},
         {"undone", {l0}}, {"fell_back", {l3}}, {"fell_back", {l3, l1}}, {"fell_back", {l3, l1, l2}},
         {"undone", {l3, l1}}, {"undone", {l3, l2}}, {"lowered", {l1, l2}}};
     EXPECT_EQ(moves, expected);
-    // Every distinct candidate is measured once: 2 whole, 4 ranked ({3} among them), 2 raised, 2 pruned.
-    EXPECT_EQ(model.labels.size(), 2u + 4u + 2u + 2u);
+    // Every distinct candidate is measured once: 3 whole, 4 ranked ({3} among them), 2 raised, 2 pruned.
+    EXPECT_EQ(model.labels.size(), 3u + 4u + 2u + 2u);
     ASSERT_EQ(r.final_config.overrides.size(), 2u);
     EXPECT_EQ(r.final_config.overrides[0].first, quant::unit_regex(l1));
     EXPECT_EQ(r.final_config.overrides[1].first, quant::unit_regex(l2));
@@ -205,7 +206,7 @@ TEST(Progressive, PerUnitFallbackRanksByMeasuredSensitivityUndoesAndPrunes) {
     EXPECT_EQ(r.final_eval.size_bytes, 600);
     EXPECT_TRUE(r.passed_retention);
     EXPECT_TRUE(r.steps.back().accepted);
-    EXPECT_FALSE(r.steps[6].accepted);  // the undone raise
+    EXPECT_FALSE(r.steps[7].accepted);  // the undone raise
 }
 
 TEST(Progressive, KldBudget) {

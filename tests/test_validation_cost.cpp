@@ -38,8 +38,8 @@ TEST(FeatureStore, KeepsWhatFitsInMemoryAndSpillsTheRestExactly) {
     EXPECT_EQ(test::error_of([&] { empty.get(1); }), "feature store: sample 1 was not stored");
 }
 
-// The tiny model through `vlmq quantize` in process, with the budget that forces rejects, retries and per-unit
-// fallback (the output-hash config).
+// The tiny model through `vlmq quantize` in process, with a KLD budget that rejects the planned and retried
+// rounding and two whole-component fallback rungs (the candidates validation may stop early on) before int8 passes.
 struct QuantizeRun {
     pipeline::QuantizeOutcome outcome;
     pipeline::RunTimings timings;
@@ -52,7 +52,7 @@ QuantizeRun quantize(const fs::path& out, bool early_stop, uint64_t feature_cach
     pipeline::QuantizeRequest req;
     req.model = test::tiny_model_dir();
     req.out = out;
-    req.config = quant::QuantConfig::load(test::data_dir() / "output-hashes" / "fallback.json",
+    req.config = quant::QuantConfig::load(test::data_dir() / "early-stop.json",
                                           arch::arch_table_for_dir(req.model));
     eval::DatasetSpec calib, val;
     calib.path = test::tiny_data_dir() / "calib";
