@@ -15,13 +15,13 @@ rm -rf "$work" && mkdir -p "$work"
 # Open MPI refuses root unless told; CI containers run as root.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
 
-run_all() {  # <dir> <launcher...>: every MPI-aware command, outputs under dir
+run_all() {  # <dir> <launcher...>: every MPI-aware command, run in dir (outputs echo their relative paths)
     local d=$1
     shift
     mkdir -p "$d"
     # 40 samples = 3 calibration blocks of 16, so 2 and 3 ranks each merge blocks computed elsewhere.
-    "$@" "$bin" --threads 1 calibrate --model "$data/model" --data "$data/data/calib" --samples 40 \
-        --out "$d/stats.safetensors" --json >"$d/calibrate.json"
+    (cd "$d" && "$@" "$bin" --threads 1 calibrate --model "$data/model" --data "$data/data/calib" --samples 40 \
+        --out stats.safetensors --json >calibrate.json)
 }
 
 run_all "$work/single" env
