@@ -148,7 +148,7 @@ private:
         // `accepted` = adopted: a ranking or an undone move never is, a raise or lowering that meets the budget is.
         auto record_move = [&](Step s, StepDecision d, const std::string& note) {
             s.decision = d;
-            s.note = note;
+            s.note = s.note.empty() ? note : note + "; " + s.note;  // keep the measurement's own (early stop)
             if (d == StepDecision::Ranked || d == StepDecision::Undone) s.accepted = false;
             record(s);
         };

@@ -105,11 +105,10 @@ void print_step(const Step& s) {
         fmt::print(stderr, "{}\n", j.dump());
         return;
     }
-    fmt::print(stderr, "step {:<15} {:<14} {:<9} accuracy {:.4f} retention {:.3f} kld {:.4f}  {}{}{}{}{}\n", s.component,
+    // The note says when validation stopped early (the loop writes it with the step).
+    fmt::print(stderr, "step {:<15} {:<14} {:<9} accuracy {:.4f} retention {:.3f} kld {:.4f}  {}{}{}{}\n", s.component,
                s.format_label(), s.algorithm_label(), s.eval.metrics.accuracy, s.retention, s.eval.metrics.kld,
-               decision_name(s.decision), s.accepted ? " (accepted)" : "",
-               s.eval.stopped_after ? fmt::format(" (stopped after {} samples)", s.eval.stopped_after) : "",
-               s.note.empty() || s.eval.stopped_after ? "" : ": ", s.eval.stopped_after ? "" : s.note);
+               decision_name(s.decision), s.accepted ? " (accepted)" : "", s.note.empty() ? "" : ": ", s.note);
 }
 
 // The source checkpoint's name in reports; HF-style ".../<name>/model" layouts name the parent too.
