@@ -32,13 +32,12 @@ PackageEvaluator::PackageEvaluator(const io::Checkpoint& ckpt, const model::Fast
                                    const calib::CalibrationStats* stats, const EvaluatorOptions& options,
                                    const Compute& c)
     : ckpt_(ckpt), samples_(samples), stats_(stats), options_(options), compute_(c) {
-    current_ = new_slot("");
     eval::EvalOptions o;
     o.metric = options_.metric;
     o.progress = options_.progress;
     o.record_logits = true;
     o.label = "baseline";
-    o.features = current_.store.get();
+    o.features = features_for("");
     if (options_.timings) o.timings = &options_.timings->baseline;
     reference_ = eval::run_model(base_model, samples_, nullptr, compute_, o);
 }
@@ -50,12 +49,17 @@ PackageEvaluator::FeatureSlot PackageEvaluator::new_slot(std::string key) {
 }
 
 eval::FeatureStore* PackageEvaluator::features_for(const std::string& key) {
-    if (key == current_.key) return current_.store.get();
-    if (!latest_.store || key != latest_.key) {
-        latest_.store.reset();  // its spill file goes before the next one is written
-        latest_ = new_slot(key);
-    }
-    return latest_.store.get();
+    ++uses_;
+    for (FeatureSlot& f : slots_)
+        if (f.store && f.key == key) {
+            f.last_use = uses_;
+            return f.store.get();
+        }
+    FeatureSlot& lru = slots_[0].last_use <= slots_[1].last_use ? slots_[0] : slots_[1];
+    lru.store.reset();  // its spill file goes before the next one is written
+    lru = new_slot(key);
+    lru.last_use = uses_;
+    return lru.store.get();
 }
 
 Evaluation PackageEvaluator::baseline() {
@@ -103,8 +107,6 @@ Evaluation PackageEvaluator::candidate(const quant::QuantConfig& config, const s
     e.stopped_after = run.stopped_after;
     e.size_bytes = qr.bytes_after;
     fs::remove_all(pkg);
-    // The loop adopts a candidate exactly when it passes (a size fit always): its features become the current ones.
-    if (key != current_.key && !run.stopped_after && (!passes || passes(run.metrics))) std::swap(current_, latest_);
     if (options_.timings) {
         ct.stopped_after = run.stopped_after;
         ct.accuracy = run.metrics.accuracy;

@@ -4,10 +4,10 @@
 // directory next to the output, loaded with the CPU engine and measured against that reference.
 //
 // Work a candidate did not change is not redone: a candidate whose vision tower and projector are stored as in
-// the loop's current model (decided from the plan: formats, rounding, AWQ scalings of those tensors) reuses that
-// model's image features per sample. Features are kept for two image paths, the current model's and the latest
-// other candidate's (which becomes the current one when that candidate passes), each in memory up to half of
-// `feature_cache_bytes` and spilled past it to a file in the scratch directory.
+// an earlier model's (decided from the plan: formats, rounding, AWQ scalings of those tensors) reuses that
+// model's image features per sample. Features are kept for the two most recently used image paths (the loop's
+// current model's is the one its next candidates use), each in memory up to half of `feature_cache_bytes` and
+// spilled past it to a file in the scratch directory.
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -52,6 +52,7 @@ private:
     struct FeatureSlot {
         std::string key;  // image_path_key of the model whose features these are
         std::unique_ptr<eval::FeatureStore> store;
+        int64_t last_use = 0;
     };
     FeatureSlot new_slot(std::string key);
     eval::FeatureStore* features_for(const std::string& key);
@@ -62,7 +63,8 @@ private:
     EvaluatorOptions options_;
     const Compute& compute_;
     eval::ModelRun reference_;
-    FeatureSlot current_, latest_;
+    FeatureSlot slots_[2];
+    int64_t uses_ = 0;
     int step_ = 0, stores_ = 0;
 };
 
