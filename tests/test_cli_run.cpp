@@ -18,12 +18,7 @@ std::string image_path() { return (test::tiny_data_dir() / "test" / "images" / "
 std::string model_path() { return test::tiny_model_dir().string(); }
 fs::path golden() { return test::tiny_golden_dir() / "sample_2.safetensors"; }
 
-void expect_one_line_error(const test::CommandResult& r, const std::string& needle) {
-    EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_EQ(r.err.rfind("vlmq: error: ", 0), 0u) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_NE(r.err.find(needle), std::string::npos) << r.err;
-}
+using test::expect_one_line_error;
 
 TEST(CliRun, PrintsAnswer) {
     const auto r = test::run_vlmq({"run", "--model", model_path(), "--image", image_path(), "--prompt", kQuestion});

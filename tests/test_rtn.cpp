@@ -127,9 +127,11 @@ TEST(Rtn, Avx2MatchesScalarByteForByte) {
             }
     EXPECT_EQ(checked, 7 * 2 * (4 + 2 + 2 + 6) * 3);
     // Groups that do not start on byte boundaries of the bit stream (24 x 3 bits, 12 x 5 bits, ...).
-    for (const char* name : {"int3_g24_sym", "int5_g12_aff", "int6_g8_sym", "int7_g16_aff", "int2_g4_sym"})
+    // Built directly: format names only take the group sizes of qformat::kGroupSizes.
+    for (const Format& f : {Format::integer(3, 24, true), Format::integer(5, 12, false), Format::integer(6, 8, true),
+                            Format::integer(7, 16, false), Format::integer(2, 4, true)})
         for (DType dt : {DType::F32, DType::BF16}) {
-            const Format f = *Format::parse(name);
+            const std::string name = f.name();
             const auto src = as_dtype(test_data(9, 96, 5), dt);
             const QMatrixBuffer a = quantize(f, 9, 96, src.data(), dt, true);
             const QMatrixBuffer b = quantize(f, 9, 96, src.data(), dt, false, &pool);

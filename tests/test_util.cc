@@ -1,5 +1,7 @@
 #include "test_util.h"
 
+#include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -136,6 +138,33 @@ CommandResult run_vlmq(const std::vector<std::string>& args) {
     r.out = slurp(tmp / "out");
     r.err = slurp(tmp / "err");
     return r;
+}
+
+void expect_one_line_error(const CommandResult& r, const std::string& needle) {
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.err.rfind("vlmq: error: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_NE(r.err.find(needle), std::string::npos) << "expected '" << needle << "' in: " << r.err;
+}
+
+void copy_tiny_model(const fs::path& dir, const TensorEdit& edit_tensor, const ConfigEdit& edit_config) {
+    fs::create_directories(dir);
+    for (const auto& e : fs::directory_iterator(tiny_model_dir()))
+        if (e.path().filename() != "model.safetensors" && e.path().filename() != "config.json")
+            fs::copy_file(e.path(), dir / e.path().filename());
+    io::SafetensorsFile src(tiny_model_dir() / "model.safetensors");
+    std::vector<io::OwnedTensor> tensors;
+    for (const auto& t : src.tensors()) {
+        io::OwnedTensor o;
+        o.decl = {t.name, t.dtype, t.shape};
+        const auto bytes = src.data(t);
+        o.bytes.assign(bytes.begin(), bytes.end());
+        if (!edit_tensor || edit_tensor(o)) tensors.push_back(std::move(o));
+    }
+    io::write_safetensors(dir / "model.safetensors", tensors, src.metadata());
+    nlohmann::json config = nlohmann::json::parse(slurp(tiny_model_dir() / "config.json"));
+    if (edit_config) edit_config(config);
+    std::ofstream(dir / "config.json") << config.dump(2);
 }
 
 std::vector<float> gaussian(size_t n, uint32_t seed, float scale) {

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "io/safetensors.h"
 
 namespace vlmq::test {
@@ -58,6 +60,17 @@ struct CommandResult {
 };
 // Runs the built vlmq binary with the given arguments (shell-quoted here).
 CommandResult run_vlmq(const std::vector<std::string>& args);
+
+// Asserts that a vlmq run failed as bad input must: exit code 1 and exactly one stderr line, "vlmq: error: ...",
+// containing `needle`.
+void expect_one_line_error(const CommandResult& r, const std::string& needle);
+
+// Copies the tiny model directory (tests/data/tiny-fastvlm-a/model) into `dir`. `edit_tensor` may change each
+// tensor of model.safetensors (return false to drop it) and `edit_config` the parsed config.json.
+using TensorEdit = std::function<bool(io::OwnedTensor&)>;
+using ConfigEdit = std::function<void(nlohmann::json&)>;
+void copy_tiny_model(const std::filesystem::path& dir, const TensorEdit& edit_tensor = {},
+                     const ConfigEdit& edit_config = {});
 
 // Deterministic test data: n samples of N(0, scale^2) / U(lo, hi) from std::mt19937 seeded with `seed`.
 std::vector<float> gaussian(size_t n, uint32_t seed, float scale = 1.0f);

@@ -231,21 +231,11 @@ namespace {
 // dropping it when new_shape is empty.
 void write_modified_checkpoint(const std::filesystem::path& dir, const std::string& target,
                                const std::vector<int64_t>& new_shape) {
-    io::SafetensorsFile src(test::tiny_model_dir() / "model.safetensors");
-    std::vector<io::OwnedTensor> tensors;
-    for (const auto& t : src.tensors()) {
-        io::OwnedTensor o;
-        o.decl = {t.name, t.dtype, t.shape};
-        const auto bytes = src.data(t);
-        o.bytes.assign(bytes.begin(), bytes.end());
-        if (t.name == target) {
-            if (new_shape.empty()) continue;
-            o.decl.shape = new_shape;
-        }
-        tensors.push_back(std::move(o));
-    }
-    io::write_safetensors(dir / "model.safetensors", tensors, src.metadata());
-    std::filesystem::copy_file(test::tiny_model_dir() / "config.json", dir / "config.json");
+    test::copy_tiny_model(dir, [&](io::OwnedTensor& t) {
+        if (t.decl.name != target) return true;
+        t.decl.shape = new_shape;
+        return !new_shape.empty();
+    });
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "image/preprocess.h"
+#include "model/fastvlm_tensors.h"
 #include "model/qwen2_generate.h"
 #include "model/qwen2_inputs.h"
 #include "text/prompt.h"
@@ -28,13 +29,10 @@ std::filesystem::path tokenizer_path(const package::WeightSource& ws) {
 
 FastVLM::FastVLM(const std::filesystem::path& path)
     : weights_(package::open_weights(path)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
-    vision_ = std::make_unique<VisionTower>(*weights_);
+    const FastVlmConfig cfg = check_model(*weights_);
+    vision_ = std::make_unique<VisionTower>(*weights_, cfg.vision);
     projector_ = std::make_unique<Projector>(*weights_);
-    llm_ = std::make_unique<Qwen2>(*weights_);
-    const std::string where = (weights_->dir() / "config.json").string();
-    if (vision_->config().out_channels() != projector_->in_dim())
-        fail("{}: vision tower gives {} channels but mm_hidden_size is {}", where, vision_->config().out_channels(),
-             projector_->in_dim());
+    llm_ = std::make_unique<Qwen2>(*weights_, cfg.llm);
     vocab_limit_ = std::min<int64_t>(llm_->vocab(), int64_t(tokenizer_.vocab_size()));
     eos_ids_ = llm_->config().eos_token_ids;
     if (auto im_end = tokenizer_.token_id("<|im_end|>"))

@@ -3,21 +3,13 @@
 #include "arch/fastvlm_names.h"
 #include "core/error.h"
 #include "kernels/activations.h"
+#include "model/fastvlm_config.h"
 
 namespace vlmq::model {
 
 Projector::Projector(const package::WeightSource& ws) {
-    const std::string where = (ws.dir() / "config.json").string();
-    const json& cfg = ws.config();
-    if (cfg.contains("mm_projector_type")) {
-        const std::string type = json_string(cfg, "mm_projector_type", where);
-        if (type != "mlp2x_gelu")
-            fail("{}: field 'mm_projector_type' is '{}'; only 'mlp2x_gelu' is supported", where, type);
-    }
-    const int64_t in = json_int(cfg, "mm_hidden_size", where);
-    const int64_t hidden = json_int(cfg, "hidden_size", where);
-    if (in < 1 || in > (1 << 20)) fail("{}: field 'mm_hidden_size' is {}, expected 1..{}", where, in, 1 << 20);
-    if (hidden < 1 || hidden > (1 << 16)) fail("{}: field 'hidden_size' is {}, expected 1..{}", where, hidden, 1 << 16);
+    const ProjectorConfig cfg = ProjectorConfig::from_json(ws.config(), (ws.dir() / "config.json").string());
+    const int64_t in = cfg.in_dim, hidden = cfg.out_dim;
     using namespace arch::fastvlm;
     const std::string fc1 = projector(kProjectorFc1), fc2 = projector(kProjectorFc2);
     fc1_ = ws.get(weight(fc1), {hidden, in});

@@ -34,6 +34,19 @@ std::vector<int32_t> eos_ids(const json& config, const std::string& where) {
     return out;
 }
 
+// Keys that select a variant of the decoder: only the one the forward code computes is accepted (a "relu" MLP
+// or a sliding window would otherwise run as SiLU / full attention).
+void check_computed_variant(const json& config, const std::string& where) {
+    if (auto it = config.find("hidden_act"); it != config.end() && *it != "silu")
+        fail("{}: field 'hidden_act' is {}; only \"silu\" is supported (the decoder's MLP is SwiGLU)", where,
+             it->dump());
+    if (auto it = config.find("use_sliding_window"); it != config.end() && *it != false)
+        fail("{}: field 'use_sliding_window' is {}; only false is supported (full causal attention)", where,
+             it->dump());
+    if (auto it = config.find("rope_scaling"); it != config.end() && !it->is_null())
+        fail("{}: field 'rope_scaling' is {}; only null is supported (plain RoPE)", where, it->dump());
+}
+
 }  // namespace
 
 Qwen2Config Qwen2Config::from_json(const json& config, const std::string& where) {
@@ -60,6 +73,11 @@ Qwen2Config Qwen2Config::from_json(const json& config, const std::string& where)
     if (c.hidden_size % c.num_heads != 0)
         fail("{}: field 'num_attention_heads' ({}) must divide hidden_size ({})", where, c.num_heads, c.hidden_size);
     c.head_dim = c.hidden_size / c.num_heads;
+    if (config.contains("head_dim") && !config["head_dim"].is_null() &&
+        json_int(config, "head_dim", where) != c.head_dim)
+        fail("{}: field 'head_dim' is {}, but hidden_size / num_attention_heads is {}", where,
+             json_int(config, "head_dim", where), c.head_dim);
+    check_computed_variant(config, where);
     c.validate(where);
     return c;
 }

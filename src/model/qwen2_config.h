@@ -26,8 +26,9 @@ struct Qwen2Config {
 
     // Reads the fields named in the struct comments (config.json spelling: hidden_size, num_hidden_layers,
     // num_attention_heads, num_key_value_heads, intermediate_size, vocab_size, rope_theta, rms_norm_eps,
-    // tie_word_embeddings, max_position_embeddings, eos_token_id) and validates them. Errors name `where` and
-    // the field.
+    // tie_word_embeddings, max_position_embeddings, eos_token_id) and validates them; head_dim, hidden_act,
+    // use_sliding_window and rope_scaling must, when given, be what the forward code computes (hidden / heads,
+    // "silu", false, null). Errors name `where` and the field.
     static Qwen2Config from_json(const json& config, const std::string& where = "config.json");
     void validate(const std::string& where) const;
 };

@@ -9,7 +9,7 @@ namespace vlmq::model {
 
 namespace {
 
-constexpr int kMaxImageSize = 16384;
+constexpr int kMaxImageSize = 4096;  // 4x the released towers' 1024; the stem alone holds c0 * (size/4)^2 floats
 constexpr int kMaxWidth = 1 << 16;
 constexpr int kMaxBlocks = 4096;
 
@@ -156,6 +156,11 @@ void VisionConfig::validate(const std::string& where) const {
     same_length(mlp_ratios.size(), "mlp_ratios");
     same_length(token_mixers.size(), "token_mixers");
     same_length(repcpe.size(), "pos_embs");
+    // The stem halves the side twice and each later stage's patch embedding once more.
+    const int64_t downsampling = int64_t(1) << (n + 1);
+    if (image_size % downsampling != 0)
+        fail("{}.image_size is {}, not a multiple of {} (the tower halves the side {} times for {} stages)", w,
+             image_size, downsampling, n + 1, n);
     for (size_t i = 0; i < n; ++i) {
         if (layers[i] < 1 || layers[i] > kMaxBlocks) fail("{}.layers[{}] is {}, expected 1..{}", w, i, layers[i], kMaxBlocks);
         if (embed_dims[i] < 1 || embed_dims[i] > kMaxWidth)

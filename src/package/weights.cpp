@@ -43,8 +43,8 @@ public:
         w.shape = t.shape;
         const auto fmt = float_format(t.dtype);
         if (!fmt)
-            fail("{}: tensor '{}' has dtype {}, expected a floating-point weight", dir().string(), name,
-                 dtype_name(t.dtype));
+            fail("{}: tensor '{}' has dtype {}, expected a floating-point weight (F32, F16 or BF16)", dir().string(),
+                 name, dtype_name(t.dtype));
         w.mat.fmt = *fmt;
         w.mat.rows = t.shape.empty() ? 1 : t.shape[0];
         w.mat.cols = w.mat.rows == 0 ? 0 : t.numel() / w.mat.rows;

@@ -15,6 +15,7 @@
 #include "eval/prepared.h"
 #include "io/checkpoint.h"
 #include "model/fastvlm.h"
+#include "model/fastvlm_tensors.h"
 #include "package/writer.h"
 #include "pipeline/calibrate.h"
 #include "pipeline/package_evaluator.h"
@@ -233,6 +234,8 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
 QuantizeOutcome quantize(const QuantizeRequest& req, const Compute& c) {
     PhaseTimer total(req.timings ? &req.timings->total_s : nullptr);
     if (req.calib && !req.stats_file.empty()) fail("give calibration data or a statistics file, not both");
+    // A checkpoint `run` would reject is rejected before any work, with the same message.
+    model::check_model(*package::open_weights(req.model));
     const io::Checkpoint ckpt(req.model);
     // The unquantized model runs the calibration pass and the validation baseline.
     std::unique_ptr<model::FastVLM> model;

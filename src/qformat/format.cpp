@@ -16,29 +16,46 @@ std::string Format::name() const {
     return fmt::format("{}{}_{}_{}", t.name, bits, group, symmetric ? "sym" : "aff");
 }
 
-std::optional<Format> Format::parse(std::string_view s) {
+bool group_size_supported(int group_size) {
+    for (int g : kGroupSizes)
+        if (g == group_size) return true;
+    return false;
+}
+
+std::string group_sizes_text() {
+    std::string out;
+    for (int g : kGroupSizes) out += fmt::format("g{}, ", g);
+    return out + "row";
+}
+
+std::optional<Format> Format::parse(std::string_view s, std::string* why) {
+    auto reject = [why](std::string reason) -> std::optional<Format> {
+        if (why) *why = std::move(reason);
+        return std::nullopt;
+    };
     for (const EncodingTraits& t : kEncodingTraits)
         if (t.float_format && s == t.name) return t.float_format();
     // int<b>_<g<n>|row>_<sym|aff>
     const std::string_view prefix = traits_of(Encoding::Int).name;
-    if (!s.starts_with(prefix)) return std::nullopt;
+    const char* const expected = "expected f32, f16, bf16 or int<bits>_<g<size>|row>_<sym|aff>";
+    if (!s.starts_with(prefix)) return reject(expected);
     s.remove_prefix(prefix.size());
     auto parse_int = [](std::string_view t, int& out) {
         auto r = std::from_chars(t.data(), t.data() + t.size(), out);
         return r.ec == std::errc() && r.ptr == t.data() + t.size();
     };
     const size_t a = s.find('_');
-    if (a == std::string_view::npos) return std::nullopt;
-    const size_t b = s.find('_', a + 1);
-    if (b == std::string_view::npos) return std::nullopt;
+    const size_t b = a == std::string_view::npos ? a : s.find('_', a + 1);
+    if (b == std::string_view::npos) return reject(expected);
     Format f;
     f.encoding = Encoding::Int;
-    if (!parse_int(s.substr(0, a), f.bits) || f.bits < 2 || f.bits > 8) return std::nullopt;
+    if (!parse_int(s.substr(0, a), f.bits) || f.bits < 2 || f.bits > 8)
+        return reject(fmt::format("bits '{}' are not supported (allowed: 2..8)", s.substr(0, a)));
     const std::string_view g = s.substr(a + 1, b - a - 1);
     if (g == "row") {
         f.group_size = 0;
-    } else if (!g.starts_with("g") || !parse_int(g.substr(1), f.group_size) || f.group_size <= 0) {
-        return std::nullopt;
+    } else if (!g.starts_with("g") || !parse_int(g.substr(1), f.group_size) || !group_size_supported(f.group_size)) {
+        return reject(fmt::format("group '{}' is not supported (allowed: {})", g, group_sizes_text()));
     }
     const std::string_view k = s.substr(b + 1);
     if (k == "sym")
@@ -46,7 +63,7 @@ std::optional<Format> Format::parse(std::string_view s) {
     else if (k == "aff")
         f.symmetric = false;
     else
-        return std::nullopt;
+        return reject(fmt::format("suffix '{}' is not supported (allowed: sym, aff)", k));
     return f;
 }
 

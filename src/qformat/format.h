@@ -36,13 +36,21 @@ struct Format {
     bool is_int() const { return encoding == Encoding::Int; }
     // Canonical name: "f32", "f16", "bf16", "int4_g32_sym", "int8_row_sym", "int4_g64_aff".
     std::string name() const;
-    // Parses a canonical name.
-    static std::optional<Format> parse(std::string_view name);
+    // Parses a canonical name. On failure `why` (when given) says which part is wrong and what it may be, e.g.
+    // "group size 33 is not supported (allowed: g16, g32, g64, g128, g256, row)".
+    static std::optional<Format> parse(std::string_view name, std::string* why = nullptr);
     // Storage bits per weight for a row of `cols` elements (codes + scales + biases).
     double bits_per_weight(int64_t cols) const;
 
     friend bool operator==(const Format&, const Format&) = default;
 };
+
+// The group sizes a format name or config may ask for: powers of two that are whole multiples of the AVX2
+// kernels' 8-element step and that the exporters can express (MLX regroups 16 and 256). Format::integer still
+// builds any group size (kernel tests use odd ones); the shape fallback below only ever lowers to 128/64/32.
+inline constexpr int kGroupSizes[] = {16, 32, 64, 128, 256};
+bool group_size_supported(int group_size);
+std::string group_sizes_text();  // "g16, g32, g64, g128, g256, row"
 
 // Byte layout of a rows x cols matrix stored in a format.
 struct Layout {

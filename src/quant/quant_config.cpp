@@ -1,6 +1,7 @@
 #include "quant/quant_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <regex>
 
 #include <fmt/ranges.h>
@@ -68,11 +69,11 @@ Precision parse_precision(const json& v, const std::string& where) {
             p.format = qformat::Format::integer(8, 0, true);  // per-channel symmetric
         } else if (s == "int4" || s == "int2" || s == "int3" || s == "int5" || s == "int6") {
             p.format = qformat::Format::integer(s[3] - '0', 32, true);
-        } else if (auto f = qformat::Format::parse(s)) {
+        } else if (std::string why; auto f = qformat::Format::parse(s, &why)) {
             p.format = *f;
         } else {
-            fail("{}: unknown precision '{}' (expected int2..int8, fp16, bf16, fp32, keep, a format name like "
-                 "int4_g64_aff, or an object)", where, s);
+            fail("{}: unknown precision '{}': {} (precisions: int2..int8, fp16, bf16, fp32, keep, a format name like "
+                 "int4_g64_aff, or an object)", where, s, why);
         }
         return p;
     }
@@ -98,11 +99,13 @@ Precision parse_precision(const json& v, const std::string& where) {
                 const json& g = v["group_size"];
                 if (g.is_string() && (g == "channel" || g == "row")) {
                     group = 0;
-                } else if (g.is_number_integer() && (g.get<int64_t>() == 0 || g.get<int64_t>() == 32 ||
-                                                     g.get<int64_t>() == 64 || g.get<int64_t>() == 128)) {
+                } else if (g.is_number_integer() && (g.get<int64_t>() == 0 ||
+                                                     (g.get<int64_t>() <= INT32_MAX &&
+                                                      qformat::group_size_supported(int(g.get<int64_t>()))))) {
                     group = int(g.get<int64_t>());
                 } else {
-                    fail("{}: group_size must be 32, 64, 128, 0 or \"channel\", got {}", where, g.dump());
+                    fail("{}: group_size must be one of {}, 0 or \"channel\", got {}", where,
+                         fmt::format("{}", fmt::join(qformat::kGroupSizes, ", ")), g.dump());
                 }
             }
             bool symmetric = true;
@@ -177,8 +180,8 @@ QuantConfig QuantConfig::parse(const json& j, const std::string& where, const ar
             for (auto c2 = it->begin(); c2 != it->end(); ++c2)
                 c.components[c2.key()] = parse_precision(*c2, at + "." + c2.key());
         } else if (key == "calibration_samples") {
-            if (!it->is_number_integer() || it->get<int64_t>() <= 0 || it->get<int64_t>() > 10'000'000)
-                fail("{}: must be a positive integer", at);
+            if (!it->is_number_integer() || it->get<int64_t>() <= 0 || it->get<int64_t>() > kMaxSamples)
+                fail("{}: must be an integer in 1..{}, got {}", at, kMaxSamples, it->dump());
             c.calibration_samples = int(it->get<int64_t>());
         } else if (key == "overrides") {
             if (!it->is_object()) fail("{}: must map tensor-name regexes to precisions", at);
@@ -203,19 +206,20 @@ QuantConfig QuantConfig::parse(const json& j, const std::string& where, const ar
                     if (!m) fail("{}.metric: must be one of vqa, exact, agreement, kld", at);
                     c.validation.metric = *m;
                 } else if (k == "min_retention") {
-                    if (!f->is_number() || f->get<double>() < 0 || f->get<double>() > 1)
-                        fail("{}.min_retention: must be a number in [0, 1]", at);
+                    if (!f->is_number() || !(f->get<double>() >= 0 && f->get<double>() <= 1))
+                        fail("{}.min_retention: must be a number in [0, 1], got {}", at, f->dump());
                     c.validation.min_retention = f->get<double>();
                 } else if (k == "max_kld") {
                     if (f->is_null()) {
                         c.validation.max_kld.reset();
-                    } else if (f->is_number() && f->get<double>() >= 0) {
+                    } else if (f->is_number() && f->get<double>() >= 0 && std::isfinite(f->get<double>())) {
                         c.validation.max_kld = f->get<double>();
                     } else {
-                        fail("{}.max_kld: must be null or a non-negative number", at);
+                        fail("{}.max_kld: must be null or a finite non-negative number, got {}", at, f->dump());
                     }
                 } else if (k == "samples") {
-                    if (!f->is_number_integer() || f->get<int64_t>() <= 0) fail("{}.samples: must be a positive integer", at);
+                    if (!f->is_number_integer() || f->get<int64_t>() <= 0 || f->get<int64_t>() > kMaxSamples)
+                        fail("{}.samples: must be an integer in 1..{}, got {}", at, kMaxSamples, f->dump());
                     c.validation.samples = int(f->get<int64_t>());
                 } else if (k == "int8_activations") {
                     if (!f->is_boolean()) fail("{}.int8_activations: must be true or false", at);

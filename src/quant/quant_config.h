@@ -18,6 +18,8 @@ namespace vlmq::quant {
 
 // The ADR's size criterion: packages under 500 MB.
 inline constexpr int64_t kAdrTargetSizeBytes = 500'000'000;
+// The most samples a config (calibration_samples, validation.samples) or a --*samples option may ask for.
+inline constexpr int64_t kMaxSamples = 10'000'000;
 
 // What a component (or an overridden tensor) should become. `keep` = leave in its source dtype.
 struct Precision {

@@ -1,7 +1,7 @@
 #include "synth/fastvlm_spec.h"
 
-#include "arch/fastvlm_names.h"
 #include "core/error.h"
+#include "model/fastvlm_tensors.h"
 
 namespace vlmq::synth {
 
@@ -43,38 +43,10 @@ FastVlmSpec FastVlmSpec::preset_named(const std::string& name) {
 std::vector<std::string> FastVlmSpec::preset_names() { return {"fastvlm-0.5b", "fastvlm-1.5b", "fastvlm-7b", "tiny"}; }
 
 std::vector<io::TensorDecl> fastvlm_tensors(const FastVlmSpec& s) {
-    using namespace arch::fastvlm;
+    const model::FastVlmConfig cfg{s.vision, {s.vision.out_channels(), s.llm.hidden_size}, s.llm};
     std::vector<io::TensorDecl> out;
-    auto add = [&](std::string name, std::vector<int64_t> shape) {
-        out.push_back({std::move(name), DType::BF16, std::move(shape)});
-    };
-    for (const model::VisionTensor& t : model::vision_tensors(s.vision, true))
-        out.push_back({vision_name(t.name), t.counter ? DType::I64 : DType::BF16, t.shape});
-
-    const model::Qwen2Config& c = s.llm;
-    const int64_t h = c.hidden_size, kvd = c.kv_dim(), inter = c.intermediate_size;
-    for (const int i : {kProjectorFc1, kProjectorFc2}) {
-        add(weight(projector(i)), {h, i == kProjectorFc1 ? int64_t(s.vision.out_channels()) : h});
-        add(bias(projector(i)), {h});
-    }
-    add(weight(kEmbedTokens), {c.vocab_size, h});
-    for (int i = 0; i < c.num_layers; ++i) {
-        const std::string p = layer(i);
-        add(weight(p + kAttnQ), {h, h});
-        add(bias(p + kAttnQ), {h});
-        add(weight(p + kAttnK), {kvd, h});
-        add(bias(p + kAttnK), {kvd});
-        add(weight(p + kAttnV), {kvd, h});
-        add(bias(p + kAttnV), {kvd});
-        add(weight(p + kAttnO), {h, h});
-        add(weight(p + kMlpGate), {inter, h});
-        add(weight(p + kMlpUp), {inter, h});
-        add(weight(p + kMlpDown), {h, inter});
-        add(weight(p + kInputNorm), {h});
-        add(weight(p + kPostAttnNorm), {h});
-    }
-    add(weight(kFinalNorm), {h});
-    add(weight(kLmHead), {c.vocab_size, h});
+    for (const model::ModelTensor& t : model::fastvlm_tensors(cfg, true))
+        out.push_back({t.name, t.counter ? DType::I64 : DType::BF16, t.shape});
     return out;
 }
 

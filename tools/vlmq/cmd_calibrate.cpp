@@ -27,11 +27,13 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--model", opt->model, "Checkpoint directory")->required();
     opt->data.add(cmd, "--data", "", "Calibration data");
     cmd->add_option("--samples", opt->samples, "Samples to use (default: the config's calibration_samples, else 1000)")
-        ->check(CLI::PositiveNumber);
+        ->check(integer_in(1, quant::kMaxSamples));
     cmd->add_option("--config", opt->config, "Quantization config (for calibration_samples)");
-    cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection");
-    cmd->add_option("--hessian-max-k", opt->hessian_max_k, "Collect X^T X only for inputs at most this wide");
-    cmd->add_option("--hessian-budget-mb", opt->hessian_budget_mb, "Memory budget for X^T X accumulators");
+    cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection")->check(seed_value());
+    cmd->add_option("--hessian-max-k", opt->hessian_max_k, "Collect X^T X only for inputs at most this wide")
+        ->check(integer_in(1, 1 << 20));
+    cmd->add_option("--hessian-budget-mb", opt->hessian_budget_mb, "Memory budget for X^T X accumulators")
+        ->check(integer_in(0, int64_t(kMaxMegabytes)));
     cmd->add_option("--out", opt->out, "Statistics file (.safetensors)")->required();
     cmd->add_flag("--blank-images", opt->blank_images,
                   "Replace every image by a black one (text-only calibration, to compare with image calibration)");

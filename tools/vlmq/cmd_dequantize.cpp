@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/half.h"
+#include "model/fastvlm_tensors.h"
 #include "package/package_format.h"
 #include "package/source.h"
 #include "qformat/dequant.h"
@@ -21,6 +22,7 @@ void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtyp
     const package::Source src = package::open_source(pkg_dir);
     if (src.kind != package::SourceKind::Package)
         fail("{}: not a .vlmq package (no {})", pkg_dir.string(), package::kManifestName);
+    model::check_model(*src.weights);
     std::vector<io::TensorDecl> decls;
     for (const auto& t : src.tensors)
         decls.push_back({t.name, t.keep || !dtype_is_float(t.source_dtype) ? t.source_dtype : dtype, t.shape});

@@ -10,6 +10,7 @@
 #include "eval/score_report.h"
 #include "eval/vlm_eval.h"
 #include "model/fastvlm.h"
+#include "quant/quant_config.h"
 
 namespace vlmq::cli {
 
@@ -27,13 +28,14 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--model", opt->model, "Checkpoint directory or .vlmq package")->required();
     opt->data.add(cmd, "--data", "", "Evaluation data");
     cmd->add_option("--samples", opt->samples, "Evaluate a deterministic subset of this many questions")
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--seed", opt->seed, "Seed of the subset selection");
+        ->check(integer_in(1, quant::kMaxSamples));
+    cmd->add_option("--seed", opt->seed, "Seed of the subset selection")->check(seed_value());
     cmd->add_option("--metric", opt->metric, "auto | vqa | exact")->check(CLI::IsMember({"auto", "vqa", "exact"}));
     cmd->add_option("--normalizer", opt->normalizer, "official | evalai | none")
         ->check(CLI::IsMember({"official", "evalai", "none"}));
     cmd->add_option("--reference", opt->reference, "Unquantized model to measure fidelity against");
-    cmd->add_option("--max-new-tokens", opt->max_new_tokens, "Answer length limit")->check(CLI::PositiveNumber);
+    cmd->add_option("--max-new-tokens", opt->max_new_tokens, "Answer length limit")
+        ->check(integer_in(1, kMaxNewTokens));
     cmd->add_option("--out", opt->out, "Write a VQAv2 results file [{question_id, answer}]");
     cmd->add_flag("--json", opt->json, "Print the summary as JSON");
     cmd->callback([opt, &global] {

@@ -31,7 +31,7 @@ void add_export_mlx(CLI::App* export_cmd, GlobalOptions& global) {
                     "MLX group size (32, 64 or 128) for layers that must be re-quantized (default 64)");
     cmd->add_option("--float-dtype", opt->float_dtype, "Dtype of non-quantized tensors: float16 (default) or bfloat16");
     cmd->add_option("--shard-gb", opt->shard_gb, "Maximum size of one safetensors file in GiB (default 5, as mlx-lm)")
-        ->check(CLI::PositiveNumber);
+        ->check(number_in(kMinShardGb, kMaxShardGb));
     cmd->add_flag("--tensors", opt->tensors, "List every tensor in the report");
     cmd->add_flag("--json", opt->json, "Machine-readable JSON report on stdout");
     cmd->callback([opt, &global] {

@@ -10,6 +10,7 @@
 #include "core/progress.h"
 #include "dataset_options.h"
 #include "io/checkpoint.h"
+#include "model/fastvlm_tensors.h"
 #include "pipeline/quantize.h"
 #include "quant/awq_transform.h"
 #include "quant/quantizer.h"
@@ -99,6 +100,7 @@ void print_plan(const quant::Plan& plan, bool as_json, bool with_awq) {
 // The plan as quantize would follow it; with statistics, including the AWQ search.
 void dry_run(const Options& o, const io::Checkpoint& ckpt, const arch::ArchTable& arch,
              const quant::QuantConfig& config, const GlobalOptions& global) {
+    model::check_model(*package::open_weights(o.model));  // what pipeline::quantize checks first
     quant::Plan plan = quant::make_plan(quant::checkpoint_tensors(ckpt), arch, config);
     const bool with_awq = !o.stats.empty();
     if (with_awq) {
@@ -187,25 +189,26 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
                     "show the AWQ transform")
         ->excludes("--calib");
     cmd->add_option("--calib-samples", opt->calib_samples, "Calibration samples (default: config calibration_samples)")
-        ->check(CLI::PositiveNumber);
+        ->check(integer_in(1, quant::kMaxSamples));
     cmd->add_option("--val-samples", opt->val_samples, "Validation samples (default: config validation.samples)")
-        ->check(CLI::PositiveNumber);
-    cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection");
+        ->check(integer_in(1, quant::kMaxSamples));
+    cmd->add_option("--seed", opt->seed, "Seed of the deterministic sample selection")->check(seed_value());
     cmd->add_option("--metric", opt->metric,
                     "Validation metric, instead of the config's validation.metric: agreement | vqa | exact | kld")
         ->check(CLI::IsMember({"agreement", "vqa", "exact", "kld"}));
     cmd->add_option("--min-retention", opt->min_retention,
                     "Accuracy budget (metric / baseline), instead of the config's validation.min_retention")
-        ->check(CLI::Range(0.0, 1.0));
+        ->check(number_in(0.0, 1.0));
     cmd->add_flag("--per-unit-fallback", opt->per_unit_fallback,
                   "Fall back unit by unit (ranked by measured sensitivity), as the config's per_layer_fallback: true");
     cmd->add_option("--target-size", opt->target_mb,
                     "Size budget in MB: lower the least sensitive layers' precision until the package tensors fit "
                     "(without it, 500 MB is only reported as the ADR's pass/fail criterion)")
-        ->check(CLI::PositiveNumber)
+        ->check(number_in(0, kMaxMegabytes, true))
         ->each([opt](const std::string&) { opt->allocate = true; });
     cmd->add_option("--report", opt->report, "Also write the progressive report.json here");
-    cmd->add_option("--shard-gb", opt->shard_gb, "Maximum size of one package shard in GB")->check(CLI::PositiveNumber);
+    cmd->add_option("--shard-gb", opt->shard_gb, "Maximum size of one package shard in GB")
+        ->check(number_in(kMinShardGb, kMaxShardGb));
     cmd->add_flag("--dry-run", opt->dry_run, "Print the per-tensor plan and sizes without writing anything (with --stats: the AWQ scale groups too)");
     cmd->add_flag("--tensors", opt->tensors, "List every tensor in the report");
     cmd->add_flag("--exhaustive", opt->exhaustive,
@@ -213,7 +216,7 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
                   "decisions are the same)");
     cmd->add_option("--feature-cache-mb", opt->feature_cache_mb,
                     "Memory for cached image features in MB (the rest spills to a file next to --out)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(number_in(0, kMaxMegabytes));
     cmd->add_flag("--json", opt->json,
                   "Machine-readable JSON report on stdout, progress as one JSON object per line on stderr");
     cmd->callback([opt, &global] {

@@ -69,10 +69,12 @@ void add_run_command(CLI::App& app, GlobalOptions& global) {
     auto* cmd = app.add_subcommand("run", "Answer a question about an image (generation on CPU)");
     opts->input.add_options(cmd);
     cmd->add_option("--max-new-tokens", opts->gen.max_new_tokens, "Generated tokens at most (default 256)")
-        ->check(CLI::NonNegativeNumber);
-    cmd->add_option("--temperature", opts->gen.temperature, "Sampling temperature; 0 = greedy (default)");
-    cmd->add_option("--top-p", opts->gen.top_p, "Nucleus sampling mass in (0, 1] (default 1)");
-    cmd->add_option("--seed", opts->gen.seed, "Sampling seed (default 0)");
+        ->check(integer_in(0, kMaxNewTokens));
+    cmd->add_option("--temperature", opts->gen.temperature, "Sampling temperature; 0 = greedy (default)")
+        ->check(number_in(0, 100));
+    cmd->add_option("--top-p", opts->gen.top_p, "Nucleus sampling mass in (0, 1] (default 1)")
+        ->check(number_in(0, 1, true));
+    cmd->add_option("--seed", opts->gen.seed, "Sampling seed (default 0)")->check(seed_value());
     cmd->add_flag("--json", opts->json, "Print one JSON object with the text, token ids and timings");
     cmd->callback([opts, &global] { run(*opts, global); });
 }

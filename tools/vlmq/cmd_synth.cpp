@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "core/json_util.h"
 #include "core/progress.h"
@@ -22,8 +23,9 @@ void add_synth_command(CLI::App& app, GlobalOptions& global) {
         ->required()
         ->check(CLI::IsMember(synth::FastVlmSpec::preset_names()));
     cmd->add_option("--out", opt->out, "Output checkpoint directory")->required();
-    cmd->add_option("--seed", opt->seed, "Random seed (same seed, same bytes)");
-    cmd->add_option("--shard-gb", opt->shard_gb, "Split into shards of at most this many GB")->check(CLI::PositiveNumber);
+    cmd->add_option("--seed", opt->seed, "Random seed (same seed, same bytes)")->check(seed_value());
+    cmd->add_option("--shard-gb", opt->shard_gb, "Split into shards of at most this many GB")
+        ->check(number_in(kMinShardGb, kMaxShardGb));
     cmd->add_flag("--json", opt->json, "Print a JSON summary");
     cmd->callback([opt, &global] {
         ThreadPool pool(global.threads);

@@ -1,7 +1,10 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <string>
 
+#include "cli_common.h"
 #include "commands.h"
 #include "core/denormals.h"
 #include "core/distributed.h"
@@ -22,7 +25,8 @@ int run(int argc, char** argv) {
     app.require_subcommand(1);
     app.fallthrough();
     vlmq::cli::GlobalOptions global;
-    app.add_option("--threads", global.threads, "Worker threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+    app.add_option("--threads", global.threads, "Worker threads (default: all cores)")
+        ->check(vlmq::cli::integer_in(1, vlmq::cli::kMaxThreads));
     app.add_option("--kernels", global.kernels, "Kernel tier: auto (best for this CPU) or ref (scalar reference)")
         ->check(CLI::IsMember({"auto", "ref"}));
     app.add_flag("--int8-activations", global.int8_activations,
@@ -52,7 +56,12 @@ int run(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return fail_all(app.exit(e));
+        if (e.get_exit_code() == int(CLI::ExitCodes::Success)) return fail_all(app.exit(e));  // --help, --version
+        // Option errors are input errors like any other: one line, exit code 1 (not CLI11's 1xx codes + a hint).
+        std::string message = e.what();
+        std::replace(message.begin(), message.end(), '\n', ' ');
+        fmt::print(stderr, "vlmq: error{}: {} (see --help)\n", rank, message);
+        return fail_all(1);
     } catch (const vlmq::Error& e) {
         fmt::print(stderr, "vlmq: error{}: {}\n", rank, e.what());
         return fail_all(1);

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "export/coreml/mil_proto.h"
 #include "export/coreml/mlpackage.h"
+#include "model/fastvlm_tensors.h"
 #include "package/source.h"
 
 namespace vlmq::exporters::coreml {
@@ -43,6 +44,7 @@ ordered_json ExportReport::to_json() const {
 ExportReport export_coreml(const ExportOptions& opt) {
     const package::Source src = package::open_source(opt.model);
     const package::WeightSource* ws = src.weights.get();
+    model::check_model(*ws);
     const model::VisionConfig cfg = vision_config_of(*ws);
     ProgramOptions po;
     po.target = opt.target;

@@ -13,6 +13,7 @@
 #include "export/mlx/affine.h"
 #include "export/mlx/convert.h"
 #include "export/mlx/mlx_config.h"
+#include "model/fastvlm_tensors.h"
 #include "package/source.h"
 #include "io/safetensors.h"
 
@@ -119,6 +120,7 @@ ExportReport export_mlx(const fs::path& source, const fs::path& out, const Expor
     if (o.float_dtype != DType::F16 && o.float_dtype != DType::BF16)
         fail("float dtype {}: MLX exports store float tensors as F16 or BF16", dtype_name(o.float_dtype));
     package::Source src = package::open_source(source);
+    model::check_model(*src.weights);
     std::error_code ec;
     if (fs::exists(out) && fs::equivalent(source, out, ec))
         fail("{}: the output directory must differ from the source", out.string());
