@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# CI step (docs/fuzzing.md): builds the libFuzzer targets with Clang, ASan + UBSan in build-fuzz/, writes their
+# seed corpora from tests/data, and runs each target for VLMQ_FUZZ_SECONDS seconds (default 30), two at a time.
+# Fails on any finding: a crash, a sanitizer report, a leak, an input slower than its timeout or an allocation
+# over the memory limit. The input that caused it is kept in build-fuzz/findings/.
+#   scripts/test-fuzz.sh                              every target
+#   scripts/test-fuzz.sh image manifest               only these
+#   VLMQ_FUZZ_SECONDS=600 VLMQ_FUZZ_JOBS=4 scripts/test-fuzz.sh    longer, four at a time
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --fuzz
+seconds=${VLMQ_FUZZ_SECONDS:-30}
+jobs=${VLMQ_FUZZ_JOBS:-2}
+build=build-fuzz
+
+if [[ "$(uname)" == "Darwin" ]]; then  # Apple's clang has no libFuzzer; Homebrew's llvm has
+  llvm=$(brew --prefix llvm)
+  export CC="$llvm/bin/clang" CXX="$llvm/bin/clang++"
+else
+  export CC=${CC:-clang} CXX=${CXX:-clang++}
+fi
+[[ $CXX == *clang* ]] || { echo "test-fuzz.sh: CXX must be Clang (libFuzzer), got $CXX" >&2; exit 1; }
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVLMQ_FUZZ=ON >/dev/null
+cmake --build "$build" -j "$(getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu)"
+
+# Per target: -max_len (bytes) and -timeout (seconds per input). The JSON inputs stay short enough that
+# nesting cannot exhaust the stack before the parser's depth limit does; the largest seed of each target fits.
+declare -A max_len=(
+  [safetensors]=65536 [model_config]=8192 [quant_config]=8192 [tokenizer]=32768 [dataset_llava]=16384
+  [dataset_vqav2]=16384 [dataset_cocoqa]=8192 [manifest]=131072 [image]=65536 [coreml]=262144)
+declare -A timeout=([image]=20 [manifest]=20 [coreml]=20)
+targets=("$@")
+((${#targets[@]})) || targets=("${!max_len[@]}")
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+rm -rf "$build/seeds" "$build/logs"
+mkdir -p "$build/corpus" "$build/findings" "$build/logs"
+"$build/fuzz/vlmq_fuzz_seeds" tests/data configs "$build/seeds"
+
+run_target() {
+  local t=$1 dict=()
+  [[ $t == image || $t == coreml ]] || dict=(-dict=fuzz/json.dict)
+  mkdir -p "$build/corpus/$t"
+  if "$build/fuzz/fuzz_$t" "$build/corpus/$t" "$build/seeds/$t" "${dict[@]}" -max_total_time="$seconds" \
+      -max_len="${max_len[$t]}" -timeout="${timeout[$t]:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
+      -artifact_prefix="$build/findings/$t-" >"$build/logs/$t.log" 2>&1; then
+    echo "fuzz_$t: no finding in ${seconds} s ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' \
+      "$build/logs/$t.log" | grep -o '[0-9]*$') inputs, $(grep -m1 -o 'exec/s: *[0-9]*' "$build/logs/$t.log" \
+      | tail -1 | grep -o '[0-9]*$') exec/s)"
+  else
+    echo "fuzz_$t: FINDING (log $build/logs/$t.log, input in $build/findings/)" >&2
+    tail -n 40 "$build/logs/$t.log" >&2
+    return 1
+  fi
+}
+
+pids=() names=()
+status=0
+for t in "${targets[@]}"; do
+  [[ -n ${max_len[$t]+x} ]] || { echo "test-fuzz.sh: no target '$t' (${!max_len[*]})" >&2; exit 1; }
+  while (($(jobs -rp | wc -l) >= jobs)); do sleep 1; done
+  run_target "$t" &
+  pids+=($!) names+=("$t")
+done
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || status=1; done
+exit $status
