@@ -189,9 +189,9 @@ struct TensorCase {
 std::vector<TensorCase> bad_tensors() {
     return {
         {"transposed", reshape(kDown, {352, 128}),
-         "tensor '" + kDown + "' has shape [352, 128], expected [128, 352]"},
-        {"vision", reshape(kQkv, {128, 384}), "tensor '" + kQkv + "' has shape [128, 384], expected [384, 128]"},
-        {"flattened", reshape(kNorm, {1, 128}), "tensor '" + kNorm + "' has shape [1, 128], expected [128]"},
+         "tensor '" + kDown + "' has shape [352,128], expected [128,352]"},
+        {"vision", reshape(kQkv, {128, 384}), "tensor '" + kQkv + "' has shape [128,384], expected [384,128]"},
+        {"flattened", reshape(kNorm, {1, 128}), "tensor '" + kNorm + "' has shape [1,128], expected [128]"},
         {"missing", drop(kKBias), "missing tensor '" + kKBias + "' (expected shape [64])"},
         {"dtype", as_int32(kNorm),
          "tensor '" + kNorm + "' has dtype I32, expected a floating-point weight (F32, F16 or BF16)"},
