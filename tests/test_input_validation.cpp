@@ -235,6 +235,21 @@ TEST(ModelTensors, TiedEmbeddingsMayOmitTheHead) {
               std::string::npos);
 }
 
+// An LLM-only export needs no vision tower, but the rest is checked as for every other command.
+TEST(ModelTensors, WithoutVisionSkipsOnlyTheTower) {
+    const auto no_tower = [](io::OwnedTensor& t) { return !t.decl.name.starts_with("model.vision_tower."); };
+    test::TempDir dir;
+    test::copy_tiny_model(dir.path(), no_tower);
+    const auto ws = package::open_weights(dir.path());
+    EXPECT_EQ(test::error_of([&] { model::check_model(*ws, model::ModelParts::WithoutVision); }), "");
+    EXPECT_NE(test::error_of([&] { model::check_model(*ws); }).find("missing tensor 'model.vision_tower."),
+              std::string::npos);
+    test::TempDir bad;
+    test::copy_tiny_model(bad.path(), [&](io::OwnedTensor& t) { return no_tower(t) && reshape(kDown, {352, 128})(t); });
+    EXPECT_EQ(test::error_of([&] { model::check_model(*package::open_weights(bad.path()), model::ModelParts::WithoutVision); }),
+              bad.path().string() + ": tensor '" + kDown + "' has shape [352,128], expected [128,352]");
+}
+
 // What `run` rejects, `quantize` (plain, dry run) and `calibrate` reject up front with the same line, writing nothing.
 TEST(ModelTensorsCli, QuantizeRejectsWhatRunRejects) {
     for (const TensorCase& k : bad_tensors()) {

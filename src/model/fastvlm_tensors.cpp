@@ -41,9 +41,10 @@ std::vector<ModelTensor> fastvlm_tensors(const FastVlmConfig& cfg, bool all_stor
     return out;
 }
 
-void check_tensors(const package::WeightSource& ws, const FastVlmConfig& cfg) {
+void check_tensors(const package::WeightSource& ws, const FastVlmConfig& cfg, ModelParts parts) {
     const std::string dir = ws.dir().string();
     for (const ModelTensor& t : fastvlm_tensors(cfg)) {
+        if (parts == ModelParts::WithoutVision && t.name.starts_with(arch::fastvlm::kVisionPrefix)) continue;
         const auto w = ws.find(t.name);  // fails naming the tensor for a dtype that is not a float weight
         if (!w) {
             if (t.optional) continue;
@@ -54,9 +55,9 @@ void check_tensors(const package::WeightSource& ws, const FastVlmConfig& cfg) {
     }
 }
 
-FastVlmConfig check_model(const package::WeightSource& ws) {
+FastVlmConfig check_model(const package::WeightSource& ws, ModelParts parts) {
     const FastVlmConfig cfg = FastVlmConfig::from_json(ws.config(), (ws.dir() / "config.json").string());
-    check_tensors(ws, cfg);
+    check_tensors(ws, cfg, parts);
     return cfg;
 }
 

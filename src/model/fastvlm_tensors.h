@@ -22,12 +22,15 @@ struct ModelTensor {
 // `all_stored`, also those a released checkpoint holds that the forward pass skips (vision_tensors).
 std::vector<ModelTensor> fastvlm_tensors(const FastVlmConfig& cfg, bool all_stored = false);
 
-// Fails with "<dir>: missing tensor 'NAME' (expected shape [..])", "<dir>: tensor 'NAME' has shape [..], expected
-// [..]" or "<dir>: tensor 'NAME' has dtype D, expected ..." for the first tensor of fastvlm_tensors(cfg) that the
-// weights do not hold as the forward pass reads it.
-void check_tensors(const package::WeightSource& ws, const FastVlmConfig& cfg);
+// Which tensors a command needs: all of them, or those of the projector and decoder (an LLM-only export).
+enum class ModelParts { All, WithoutVision };
 
-// The whole check: FastVlmConfig::from_json on <dir>/config.json, then check_tensors.
-FastVlmConfig check_model(const package::WeightSource& ws);
+// Fails with "<dir>: missing tensor 'NAME' (expected shape [..])", "<dir>: tensor 'NAME' has shape [..], expected
+// [..]" or "<dir>: tensor 'NAME' has dtype D, expected ..." for the first tensor of fastvlm_tensors(cfg) (of
+// `parts`) that the weights do not hold as the forward pass reads it.
+void check_tensors(const package::WeightSource& ws, const FastVlmConfig& cfg, ModelParts parts = ModelParts::All);
+
+// The whole check: FastVlmConfig::from_json on <dir>/config.json (always the whole config), then check_tensors.
+FastVlmConfig check_model(const package::WeightSource& ws, ModelParts parts = ModelParts::All);
 
 }  // namespace vlmq::model

@@ -3,7 +3,7 @@
 #include "core/error.h"
 #include "export/coreml/mil_proto.h"
 #include "export/coreml/mlpackage.h"
-#include "model/fastvlm_tensors.h"
+#include "model/fastvlm_config.h"
 #include "package/source.h"
 
 namespace vlmq::exporters::coreml {
@@ -15,7 +15,8 @@ model::VisionConfig vision_config_of(const package::WeightSource& ws) {
     const json& c = ws.config();
     if (!c.is_object() || (!c.contains("vision_tower_config") && !c.contains("mm_vision_tower")))
         fail("{}: no vision tower (neither 'vision_tower_config' nor 'mm_vision_tower' is set)", config.string());
-    return model::VisionConfig::from_model_config(c, config.string());
+    // The whole config, as every command checks it; the tower's tensors are checked by the program builder first.
+    return model::FastVlmConfig::from_json(c, config.string()).vision;
 }
 
 ordered_json ExportReport::to_json() const {
@@ -44,7 +45,6 @@ ordered_json ExportReport::to_json() const {
 ExportReport export_coreml(const ExportOptions& opt) {
     const package::Source src = package::open_source(opt.model);
     const package::WeightSource* ws = src.weights.get();
-    model::check_model(*ws);
     const model::VisionConfig cfg = vision_config_of(*ws);
     ProgramOptions po;
     po.target = opt.target;

@@ -120,7 +120,6 @@ ExportReport export_mlx(const fs::path& source, const fs::path& out, const Expor
     if (o.float_dtype != DType::F16 && o.float_dtype != DType::BF16)
         fail("float dtype {}: MLX exports store float tensors as F16 or BF16", dtype_name(o.float_dtype));
     package::Source src = package::open_source(source);
-    model::check_model(*src.weights);
     std::error_code ec;
     if (fs::exists(out) && fs::equivalent(source, out, ec))
         fail("{}: the output directory must differ from the source", out.string());
@@ -129,7 +128,8 @@ ExportReport export_mlx(const fs::path& source, const fs::path& out, const Expor
     r.out = out.string();
     r.target = o.only_llm ? Target::AppleLlmOnly : Target::MlxVlm;
     r.plan = make_export_plan(src.tensors, {r.target, o.group_size});
-    check_parts(src, r.plan, r.target);
+    check_parts(src, r.plan, r.target);  // first: it names --only-llm for a package without the vision tower
+    model::check_model(*src.weights, o.only_llm ? model::ModelParts::WithoutVision : model::ModelParts::All);
     const MlxConfig cfg = make_mlx_config(src.config, r.plan, r.target);
     r.quantization = cfg.quantization;
     r.per_layer_entries = cfg.per_layer_entries;
