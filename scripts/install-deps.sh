@@ -6,13 +6,13 @@ mpi=0
 for a in "$@"; do [[ $a == --mpi ]] && mpi=1; done
 
 if [[ "$(uname)" == "Darwin" ]]; then
-  brew install cmake ninja pkg-config nlohmann-json cli11 fmt utf8proc xxhash googletest google-benchmark stb
+  brew install cmake ninja pkg-config nlohmann-json cli11 fmt utf8proc xxhash re2 googletest google-benchmark stb
   if ((mpi)); then brew install open-mpi; fi
   exit 0
 fi
 
 pkgs=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
-      libutf8proc-dev libxxhash-dev libgtest-dev libbenchmark-dev)
+      libutf8proc-dev libxxhash-dev libre2-dev libgtest-dev libbenchmark-dev)
 if ((mpi)); then pkgs+=(libopenmpi-dev openmpi-bin); fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -1,11 +1,11 @@
 #include "quant/quant_config.h"
 
 #include <algorithm>
-#include <regex>
 
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "core/pattern.h"
 
 namespace vlmq::quant {
 
@@ -25,13 +25,7 @@ bool is_component(const arch::ArchTable& arch, const std::string& name) {
     return std::find(arch.components.begin(), arch.components.end(), name) != arch.components.end();
 }
 
-void check_regex(const std::string& pattern, const std::string& where) {
-    try {
-        std::regex re(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-        fail("{}: invalid regular expression '{}': {}", where, pattern, e.what());
-    }
-}
+void check_regex(const std::string& pattern, const std::string& where) { Pattern(pattern, where); }
 
 }  // namespace
 
