@@ -168,9 +168,9 @@ TEST(BoundedRegex, CatastrophicPatternsRunInLinearTime) {
     // Each of these makes a backtracking engine take exponential time on a 60+ character subject.
     const std::string name(5000, 'a');
     const std::string tensor = "model.layers.0.self_attn.q_proj.weight.and_a_long_suffix_that_does_not_end_in_x";
-    for (const char* p : {"^(([a-z0-9_.]+)+)+X$", "(a|aa)+$b", "^(a+)+$", "(a*)*b", "^(\\w+\\s?)*!$", "(.*a){25}"}) {
+    for (const char* p : {"^(([a-z0-9_.]+)+)+X$", "^(a|aa)+$", "^(a+)+$", "(a*)*b", "^(\\w+\\s?)*$", "^(.*a){25}$"}) {
         const Pattern re(p, "test");
-        EXPECT_FALSE(re.search(name + "!b")) << p;
+        EXPECT_FALSE(re.search(name + "!")) << p;
         EXPECT_FALSE(re.search(tensor)) << p;
     }
     EXPECT_TRUE(Pattern("^(a+)+$", "test").search(name));
@@ -181,9 +181,9 @@ TEST(BoundedRegex, UnsupportedOrHugePatternsAreErrorsNamingTheField) {
     auto config_error = [&](const std::string& text) {
         return error_of([&] { quant::QuantConfig::parse(json::parse(text), "q.json", arch); });
     };
-    EXPECT_TRUE(config_error(R"({"overrides": {"(?=mlp)": "int8"}})")
+    EXPECT_TRUE(config_error(R"j({"overrides": {"(?=mlp)": "int8"}})j")
                     .starts_with("q.json: 'overrides': invalid regular expression '(?=mlp)': "))
-        << config_error(R"({"overrides": {"(?=mlp)": "int8"}})");
+        << config_error(R"j({"overrides": {"(?=mlp)": "int8"}})j");
     EXPECT_TRUE(config_error(R"({"assign": {"(a)\\1": "decoder"}})")
                     .starts_with("q.json: 'assign': invalid regular expression '(a)\\1': "));
     EXPECT_TRUE(config_error(R"({"overrides": {"([": "int8"}})").starts_with("q.json: 'overrides': invalid regular"));
@@ -300,7 +300,7 @@ TEST(BoundedFiles, FifosAndDevicesAreRefusedWithoutBlocking) {
     EXPECT_EQ(error_of([&] { read_json_file(fifo); }), fifo.string() + is_fifo);
     EXPECT_EQ(error_of([&] { image::load_image(fifo); }), fifo.string() + ": cannot decode image" + is_fifo);
     EXPECT_EQ(error_of([&] { io::MappedFile m(fifo); }), fifo.string() + is_fifo);
-    EXPECT_EQ(error_of([&] { io::Checkpoint c(tmp); }), fifo.string() + is_fifo);
+    EXPECT_EQ(error_of([&] { io::Checkpoint c(tmp.path()); }), fifo.string() + is_fifo);
 
     const std::string is_dev = "/dev/zero: is a character device, expected a regular file";
     EXPECT_EQ(error_of([] { read_text_file("/dev/zero"); }), is_dev);
@@ -334,7 +334,7 @@ TEST(ConfinedData, ImagePathsMustStayInsideTheImageFolder) {
     const fs::path data = tmp / "data";
     write(data / "in.png", "x");
     write(tmp / "outside.png", "x");
-    fs::create_directory_symlink(tmp, data / "link");
+    fs::create_directory_symlink(tmp.path(), data / "link");
     const fs::path q = data / "questions.jsonl";
     auto load = [&](const std::string& image, bool allow = false) {
         write(q, fmt::format(R"({{"question_id": 1, "image": "in.png", "text": "ok"}})"
@@ -406,7 +406,7 @@ TEST(MappedTruncation, ReadingBytesLostToTruncationExitsWithOneLine) {
     EXPECT_EXIT(
         {
             const io::SafetensorsFile f(p);
-            fs::resize_file(p, f.header().data_offset);
+            fs::resize_file(p, f.header_bytes().size());
             const auto bytes = f.data(*f.find("w"));
             volatile uint8_t sink = uint8_t(bytes[bytes.size() - 1]);
             (void)sink;
