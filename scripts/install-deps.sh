@@ -10,14 +10,14 @@ for a in "$@"; do
 done
 
 if [[ "$(uname)" == "Darwin" ]]; then
-  brew install cmake ninja pkg-config nlohmann-json cli11 fmt utf8proc xxhash googletest google-benchmark stb
+  brew install cmake ninja pkg-config nlohmann-json cli11 fmt utf8proc xxhash re2 googletest google-benchmark stb
   if ((mpi)); then brew install open-mpi; fi
   if ((fuzz)); then brew install llvm; fi
   exit 0
 fi
 
 pkgs=(cmake ninja-build g++ pkg-config nlohmann-json3-dev libcli11-dev libfmt-dev libstb-dev
-      libutf8proc-dev libxxhash-dev libgtest-dev libbenchmark-dev)
+      libutf8proc-dev libxxhash-dev libre2-dev libgtest-dev libbenchmark-dev)
 if ((mpi)); then pkgs+=(libopenmpi-dev openmpi-bin); fi
 # Debian 12's default Clang (14) with its compiler-rt, which holds libclang_rt.fuzzer (libclang-rt-14-dev).
 if ((fuzz)); then pkgs+=(clang libclang-rt-dev); fi

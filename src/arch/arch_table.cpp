@@ -6,21 +6,15 @@
 namespace vlmq::arch {
 
 ArchMatcher::ArchMatcher(ArchTable table) : table_(std::move(table)) {
-    auto compile = [](const std::string& p) {
-        try {
-            return std::regex(p, std::regex::ECMAScript | std::regex::optimize);
-        } catch (const std::regex_error& e) {
-            fail("invalid regular expression '{}': {}", p, e.what());
-        }
-    };
-    for (const auto& r : table_.rules) rules_.push_back(compile(r.pattern));
-    for (const auto& p : table_.keep_patterns) keep_.push_back(compile(p));
-    for (const auto& p : table_.unit_patterns) units_.push_back(compile(p));
+    const std::string where = "architecture table '" + table_.name + "'";
+    for (const auto& r : table_.rules) rules_.emplace_back(r.pattern, where);
+    for (const auto& p : table_.keep_patterns) keep_.emplace_back(p, where);
+    for (const auto& p : table_.unit_patterns) units_.emplace_back(p, where);
 }
 
 std::optional<std::string> ArchMatcher::component_of(const std::string& name) const {
     for (size_t i = 0; i < rules_.size(); ++i)
-        if (std::regex_search(name, rules_[i])) return table_.rules[i].component;
+        if (rules_[i].search(name)) return table_.rules[i].component;
     return std::nullopt;
 }
 
@@ -30,14 +24,13 @@ TensorRole ArchMatcher::role_of(const std::string& name, DType dtype, const std:
     for (int64_t d : shape) big_dims += d > 1;
     if (big_dims < 2) return TensorRole::Keep;
     for (const auto& re : keep_)
-        if (std::regex_search(name, re)) return TensorRole::Keep;
+        if (re.search(name)) return TensorRole::Keep;
     return TensorRole::Weight;
 }
 
 std::string ArchMatcher::unit_of(const std::string& name) const {
-    std::smatch m;
     for (const auto& re : units_)
-        if (std::regex_search(name, m, re) && m.size() > 1) return m[1].str();
+        if (const auto groups = re.search_groups(name); groups.size() > 1) return groups[1];
     return "";
 }
 

@@ -4,13 +4,13 @@
 #include <filesystem>
 #include <initializer_list>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "core/dtype.h"
 #include "core/json_util.h"
+#include "core/pattern.h"
 
 namespace vlmq::arch {
 
@@ -20,7 +20,7 @@ enum class TensorRole {
 };
 
 struct ArchRule {
-    std::string pattern;    // ECMAScript regex matched against the full tensor name (regex_search)
+    std::string pattern;    // regex (core/pattern.h) searched in the full tensor name
     std::string component;  // e.g. "vision_encoder"
 };
 
@@ -70,10 +70,10 @@ public:
 
 private:
     ArchTable table_;
-    std::vector<std::regex> rules_, keep_, units_;
+    std::vector<Pattern> rules_, keep_, units_;
 };
 
-// `text` as an ECMAScript regex matching exactly that text (metacharacters escaped), to build rules from names.
+// `text` as a regex matching exactly that text (metacharacters escaped), to build rules from names.
 std::string regex_literal(std::string_view text);
 // (?:a|b|...) over literal texts.
 std::string regex_any_of(std::initializer_list<std::string_view> texts);

@@ -156,12 +156,7 @@ std::unique_ptr<CalibrationStats> CalibrationStats::load(const std::filesystem::
     auto it = f.metadata().find("vlmq");
     if (f.metadata().count("format") == 0 || f.metadata().at("format") != "vlmq-calibration" || it == f.metadata().end())
         fail("{}: not a vlmq calibration statistics file", where);
-    json meta;
-    try {
-        meta = json::parse(it->second);
-    } catch (const json::exception& e) {
-        fail("{}: corrupt metadata: {}", where, e.what());
-    }
+    const json meta = parse_json(it->second, where + ": metadata 'vlmq'");
     auto out = std::make_unique<CalibrationStats>();
     out->samples = json_int(meta, "samples", where);
     out->provenance = meta.value("provenance", json::object());

@@ -3,22 +3,13 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace vlmq {
 
-std::string read_text_file(const fs::path& path) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) fail("{}: is a directory, expected a file", path.string());
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("{}: cannot open file", path.string());
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) fail("{}: read error", path.string());
-    return ss.str();
-}
+std::string read_text_file(const fs::path& path) { return read_input_file(path, kMaxTextFileBytes); }
 
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
     const fs::path tmp = path.string() + ".tmp-" + std::to_string(getpid());

@@ -9,6 +9,7 @@ namespace vlmq {
 
 namespace fs = std::filesystem;
 
+// A regular file of at most kMaxTextFileBytes (core/input_file.h), whole.
 std::string read_text_file(const fs::path& path);
 // Writes to "<path>.tmp-<pid>" then renames over path.
 void write_file_atomic(const fs::path& path, std::string_view bytes);

@@ -64,7 +64,7 @@ DatasetFormat detect_format(const DatasetSpec& spec) {
     fail("{}: cannot tell the dataset format (expected a folder, a .jsonl or a .json file)", p.string());
 }
 
-VqaDataset load_llava(const DatasetSpec& spec) {
+VqaDataset load_llava(const DatasetSpec& spec, fs::path& images) {
     fs::path questions, answers;
     if (!spec.path.empty()) {
         questions = is_dir(spec.path) ? spec.path / "questions.jsonl" : spec.path;
@@ -74,14 +74,13 @@ VqaDataset load_llava(const DatasetSpec& spec) {
     if (!spec.questions.empty()) questions = spec.questions;
     if (!spec.annotations.empty()) answers = spec.annotations;
     if (questions.empty() && spec.require_questions) fail("{}: no questions .jsonl given", source_of(spec));
-    const fs::path images = spec.images.empty() ? questions.parent_path() : spec.images;
+    images = spec.images.empty() ? questions.parent_path() : spec.images;
     return detail::read_llava(questions, answers, images);
 }
 
-VqaDataset load_vqav2(const DatasetSpec& spec) {
+VqaDataset load_vqav2(const DatasetSpec& spec, fs::path& images) {
     auto load = [](const fs::path& p) { return detail::JsonDoc{p, read_json_file(p)}; };
     std::optional<detail::JsonDoc> questions, annotations;
-    fs::path images;
     std::string pattern(kCocoPattern);
     if (!spec.path.empty()) {
         if (is_dir(spec.path)) {
@@ -106,10 +105,10 @@ VqaDataset load_vqav2(const DatasetSpec& spec) {
     return detail::read_vqav2(questions, annotations, images, pattern);
 }
 
-VqaDataset load_cocoqa(const DatasetSpec& spec) {
+VqaDataset load_cocoqa(const DatasetSpec& spec, fs::path& images) {
     if (!is_dir(spec.path)) fail("{}: a COCO-QA dataset is a folder with questions.txt, answers.txt, "
                                  "img_ids.txt and types.txt", source_of(spec));
-    const fs::path images = spec.images.empty() ? spec.path / "images" : spec.images;
+    images = spec.images.empty() ? spec.path / "images" : spec.images;
     return detail::read_cocoqa(spec.path, images, spec.image_pattern);
 }
 
@@ -124,6 +123,27 @@ void check_answers(const VqaDataset& ds, const DatasetSpec& spec) {
              ds.samples.size(), first->question_id);
     if (spec.require_answers)
         fail("{}: the questions have no answers (annotations are needed here)", source_of(spec));
+}
+
+bool inside(const fs::path& path, const fs::path& root) {
+    const auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+    return r == root.end() || (std::next(r) == root.end() && r->empty());  // "root/" ends in an empty element
+}
+
+// Every image must resolve (symlinks followed, "..", absolute paths) to a path inside the image folder.
+void confine_images(const VqaDataset& ds, const fs::path& folder, const DatasetSpec& spec) {
+    std::error_code ec;
+    const fs::path root = fs::weakly_canonical(fs::absolute(folder, ec), ec);
+    if (ec) fail("{}: image folder '{}': {}", source_of(spec), folder.string(), ec.message());
+    std::set<fs::path> seen;
+    for (const VqaSample& s : ds.samples) {
+        if (s.image.empty() || !seen.insert(s.image).second) continue;
+        const fs::path real = fs::weakly_canonical(fs::absolute(s.image, ec), ec);
+        if (ec) fail("{}: question_id {}: image '{}': {}", source_of(spec), s.question_id, s.image.string(), ec.message());
+        if (!inside(real, root))
+            fail("{}: question_id {}: image '{}' resolves to '{}', outside the image folder '{}' (allow with "
+                 "--allow-outside-data)", source_of(spec), s.question_id, s.image.string(), real.string(), root.string());
+    }
 }
 
 void check_images(const VqaDataset& ds, const DatasetSpec& spec) {
@@ -161,17 +181,21 @@ DatasetFormat parse_dataset_format(std::string_view name, std::string_view where
 
 VqaDataset load_dataset(const DatasetSpec& spec) {
     VqaDataset ds;
+    fs::path images;
     switch (detect_format(spec)) {
-        case DatasetFormat::llava: ds = load_llava(spec); break;
-        case DatasetFormat::vqav2: ds = load_vqav2(spec); break;
-        case DatasetFormat::cocoqa: ds = load_cocoqa(spec); break;
+        case DatasetFormat::llava: ds = load_llava(spec, images); break;
+        case DatasetFormat::vqav2: ds = load_vqav2(spec, images); break;
+        case DatasetFormat::cocoqa: ds = load_cocoqa(spec, images); break;
         case DatasetFormat::auto_detect: break;
     }
     ds.name = name_of(spec);
     if (ds.samples.empty()) fail("{}: no questions", source_of(spec));
     check_answers(ds, spec);
     ds.has_answers = !ds.samples.front().answers.empty();
-    if (spec.check_images) check_images(ds, spec);
+    if (spec.check_images) {
+        if (!spec.allow_outside_data) confine_images(ds, images.empty() ? fs::path(".") : images, spec);
+        check_images(ds, spec);
+    }
     return ds;
 }
 

@@ -45,6 +45,9 @@ struct DatasetSpec {
     bool require_answers = false;    // fail when the set is unlabeled
     bool require_questions = true;   // false: a VQAv2 annotations file alone is enough (scoring)
     bool check_images = true;        // fail when an image file is missing or cannot be located
+    // With check_images: an image path must resolve (symlinks, "..", absolute paths) inside the image folder
+    // unless this is set (--allow-outside-data).
+    bool allow_outside_data = false;
 };
 
 VqaDataset load_dataset(const DatasetSpec& spec);

@@ -20,12 +20,7 @@ void read_jsonl(const std::filesystem::path& path, const std::function<void(cons
         begin = end + 1;
         if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
         const std::string where = path.string() + ":" + std::to_string(line_no);
-        json obj;
-        try {
-            obj = json::parse(line);
-        } catch (const json::parse_error& e) {
-            fail("{}: invalid JSON: {}", where, e.what());
-        }
+        const json obj = parse_json(line, where);
         if (!obj.is_object()) fail("{}: expected a JSON object per line", where);
         fn(obj, where);
     }

@@ -26,12 +26,7 @@ Predictions read_predictions(const std::filesystem::path& path) {
     if (first == std::string::npos) fail("{}: empty results file", path.string());
     Predictions out;
     if (text[first] == '[') {
-        json doc;
-        try {
-            doc = json::parse(text);
-        } catch (const json::parse_error& e) {
-            fail("{}: invalid JSON: {}", path.string(), e.what());
-        }
+        const json doc = parse_json(text, path.string());
         for (size_t i = 0; i < doc.size(); ++i) {
             const std::string where = fmt::format("{}: entry {}", path.string(), i);
             if (!doc[i].is_object()) fail("{}: expected a JSON object", where);

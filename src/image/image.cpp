@@ -2,13 +2,11 @@
 
 #include <stb_image.h>
 
-#include <cerrno>
 #include <climits>
-#include <cstring>
-#include <fstream>
 #include <memory>
 
 #include "core/error.h"
+#include "core/input_file.h"
 
 namespace vlmq::image {
 
@@ -32,6 +30,9 @@ Image decode_image(std::span<const std::byte> bytes, const std::string& where) {
     if (w <= 0 || h <= 0 || w > kMaxImageSide || h > kMaxImageSide)
         fail("{}: cannot decode image: {}x{} pixels is outside the supported 1..{} per side", where, w, h,
              kMaxImageSide);
+    if (int64_t(w) * h > kMaxImagePixels)
+        fail("{}: cannot decode image: {}x{} = {} pixels exceeds the {} pixel limit", where, w, h, int64_t(w) * h,
+             kMaxImagePixels);
     std::unique_ptr<stbi_uc, decltype(&stbi_image_free)> pixels(stbi_load_from_memory(data, len, &w, &h, &channels, 0),
                                                                 &stbi_image_free);
     if (!pixels) fail("{}: cannot decode image: {}", where, stb_reason());
@@ -58,16 +59,15 @@ Image decode_image(std::span<const std::byte> bytes, const std::string& where) {
 
 Image load_image(const std::filesystem::path& path) {
     const std::string where = path.string();
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) fail("{}: cannot decode image: is a directory", where);
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("{}: cannot decode image: cannot open file ({})", where, std::strerror(errno));
-    const auto size = std::filesystem::file_size(path, ec);
-    if (ec) fail("{}: cannot decode image: {}", where, ec.message());
-    std::vector<char> bytes(static_cast<size_t>(size));
-    in.read(bytes.data(), std::streamsize(bytes.size()));
-    if (!in) fail("{}: cannot decode image: read error", where);
-    return decode_image(std::as_bytes(std::span(bytes)), where);
+    std::string bytes;
+    try {
+        bytes = InputFile(path).read_all(kMaxImageFileBytes);
+    } catch (const Error& e) {  // "<path>: <reason>" -> "<path>: cannot decode image: <reason>"
+        std::string_view reason = e.what();
+        if (reason.starts_with(where + ": ")) reason.remove_prefix(where.size() + 2);
+        fail("{}: cannot decode image: {}", where, reason);
+    }
+    return decode_image(std::as_bytes(std::span(bytes.data(), bytes.size())), where);
 }
 
 }  // namespace vlmq::image

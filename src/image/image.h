@@ -9,7 +9,10 @@
 
 namespace vlmq::image {
 
+// Limits checked from the header before any pixel is decoded: a small file can claim a huge image.
 inline constexpr int kMaxImageSide = 16384;
+inline constexpr int64_t kMaxImagePixels = int64_t(8192) * 8192;  // 64 Mpx: 256 MiB decoded as RGBA
+inline constexpr uint64_t kMaxImageFileBytes = 256ull << 20;
 
 struct Image {
     int width = 0, height = 0;
@@ -17,7 +20,7 @@ struct Image {
 };
 
 // Converts like PIL's .convert("RGB"): grey is replicated to three channels and alpha is dropped
-// (not composited). Errors: "<path>: cannot decode image: <reason>".
+// (not composited). Errors: "<path>: cannot decode image: <reason>"; the path must be a regular file.
 Image load_image(const std::filesystem::path& path);
 // `where` names the source in errors.
 Image decode_image(std::span<const std::byte> bytes, const std::string& where);

@@ -1,5 +1,7 @@
 #pragma once
-// Read-only memory map of a whole file. Inputs are never written through it.
+// Read-only memory map of a whole regular file. Inputs are never written through it. If another process
+// truncates the file while it is mapped, touching the lost bytes ends the process with a one-line error
+// naming the file and exit status 1 (a SIGBUS handler, see mapped_file.cpp), never a crash.
 #include <cstddef>
 #include <filesystem>
 #include <span>

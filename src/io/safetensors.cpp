@@ -7,14 +7,12 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_util.h"
 #include "core/shape.h"
 
 namespace vlmq::io {
-
-using nlohmann::json;
 
 int64_t TensorInfo::numel() const {
     return vlmq::numel(shape);
@@ -118,25 +116,12 @@ SafetensorsHeader parse_safetensors(std::span<const std::byte> file, const std::
     if (int64_t bad = first_invalid_utf8(header); bad >= 0)
         fail("{}: header is not valid UTF-8 (at header byte {})", where, bad);
 
-    // A parser callback rejects duplicate top-level keys, which plain parsing would silently merge.
-    std::vector<std::string> keys;
-    std::string duplicate;
-    json j;
-    try {
-        j = json::parse(reinterpret_cast<const char*>(header.data()), reinterpret_cast<const char*>(header.data()) + n,
-                        [&](int depth, json::parse_event_t ev, json& parsed) {
-                            if (depth == 1 && ev == json::parse_event_t::key) {
-                                keys.push_back(parsed.get<std::string>());
-                            }
-                            return true;
-                        });
-    } catch (const json::exception& e) {
-        fail("{}: header is not valid JSON: {}", where, e.what());
-    }
-    std::sort(keys.begin(), keys.end());
-    if (auto it = std::adjacent_find(keys.begin(), keys.end()); it != keys.end())
-        fail("{}: duplicate header key '{}'", where, *it);
+    // Duplicate keys are rejected: plain parsing would silently keep the last one.
+    const json j = parse_json(std::string_view(reinterpret_cast<const char*>(header.data()), n), where + ": header",
+                              {.reject_duplicate_keys = true});
     if (!j.is_object()) fail("{}: header must be a JSON object", where);
+    if (const size_t count = j.size() - j.count("__metadata__"); count > kMaxHeaderTensors)
+        fail("{}: header lists {} tensors, more than the {} limit", where, count, kMaxHeaderTensors);
 
     SafetensorsHeader h;
     h.data_offset = 8 + n;

@@ -19,6 +19,7 @@
 namespace vlmq::io {
 
 inline constexpr uint64_t kMaxHeaderBytes = 100ull << 20;  // same cap as the reference implementation
+inline constexpr size_t kMaxHeaderTensors = size_t(1) << 17;  // per file; full-size FastVLM has ~1,000
 
 struct TensorInfo {
     std::string name;

@@ -1,10 +1,10 @@
 #include "quant/awq_transform.h"
 
 #include <algorithm>
-#include <regex>
 
 #include "calib/calib_stats.h"
 #include "core/error.h"
+#include "core/pattern.h"
 #include "core/shape.h"
 #include "rounding/awq.h"
 
@@ -27,24 +27,22 @@ AwqProducer::Kind producer_kind(arch::ScaleProducer::Kind k) {
 std::map<std::string, Group> collect_groups(const Plan& plan, const arch::ArchTable& arch,
                                             std::vector<std::string>& unscaled) {
     std::map<std::string, Group> groups;
-    std::vector<std::regex> rules;
-    for (const auto& r : arch.scale_groups) rules.emplace_back(r.consumer_pattern);
+    std::vector<Pattern> rules;
+    for (const auto& r : arch.scale_groups) rules.emplace_back(r.consumer_pattern, "architecture table '" + arch.name + "'");
     for (const auto& e : plan.entries) {
         if (e.keep || !e.precision.format.is_int() || e.precision.algorithm != rounding::Algorithm::Awq) continue;
         bool matched = false;
         for (size_t i = 0; i < rules.size() && !matched; ++i) {
-            if (!std::regex_search(e.tensor.name, rules[i])) continue;
+            if (!rules[i].search(e.tensor.name)) continue;
             matched = true;
             const auto& rule = arch.scale_groups[i];
-            const std::string key = std::regex_replace(e.tensor.name, rules[i], rule.group, std::regex_constants::format_first_only);
+            const std::string key = rules[i].replace_first(e.tensor.name, rule.group);
             Group& g = groups[key];
             g.key = key;
             g.consumers.push_back(&e);
             if (g.producers.empty())
                 for (const auto& p : rule.producers) {
-                    std::smatch m;
-                    std::regex_search(e.tensor.name, m, rules[i]);
-                    g.producers.push_back({m.format(p.name), producer_kind(p.kind)});
+                    g.producers.push_back({rules[i].format_match(e.tensor.name, p.name), producer_kind(p.kind)});
                     g.rows_producer |= p.kind == arch::ScaleProducer::Kind::Rows;
                 }
         }

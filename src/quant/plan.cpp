@@ -1,10 +1,10 @@
 #include "quant/plan.h"
 
-#include <regex>
 
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/pattern.h"
 #include "core/shape.h"
 
 namespace vlmq::quant {
@@ -30,12 +30,12 @@ int64_t PlanEntry::stored_bytes() const {
 Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& arch, const QuantConfig& config) {
     const arch::ArchMatcher matcher(arch);
     config.check_components(arch, "config");
-    std::vector<std::pair<std::regex, std::string>> assign;
-    for (const auto& [re, comp] : config.assign) assign.emplace_back(std::regex(re), comp);
-    std::vector<std::pair<std::regex, const std::pair<std::string, Precision>*>> overrides;
-    for (const auto& o : config.overrides) overrides.emplace_back(std::regex(o.first), &o);
-    std::vector<std::regex> rtn_only;
-    for (const auto& r : arch.rtn_only) rtn_only.emplace_back(r.pattern);
+    std::vector<std::pair<Pattern, std::string>> assign;
+    for (const auto& [re, comp] : config.assign) assign.emplace_back(Pattern(re, "config: assign"), comp);
+    std::vector<std::pair<Pattern, const std::pair<std::string, Precision>*>> overrides;
+    for (const auto& o : config.overrides) overrides.emplace_back(Pattern(o.first, "config: overrides"), &o);
+    std::vector<Pattern> rtn_only;
+    for (const auto& r : arch.rtn_only) rtn_only.emplace_back(r.pattern, "architecture table '" + arch.name + "'");
 
     Plan plan;
     plan.components = arch.components;
@@ -45,7 +45,7 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
         std::tie(e.rows, e.cols) = matrix_dims(t.shape);
         auto comp = matcher.component_of(t.name);
         for (const auto& [re, c] : assign)
-            if (std::regex_search(t.name, re)) {
+            if (re.search(t.name)) {
                 comp = c;
                 break;
             }
@@ -61,7 +61,7 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
         }
         std::optional<Precision> p;
         for (const auto& [re, o] : overrides)
-            if (std::regex_search(t.name, re)) {
+            if (re.search(t.name)) {
                 p = o->second;
                 e.reason = PlanReason::Override;
                 e.override_pattern = o->first;
@@ -83,7 +83,7 @@ Plan make_plan(const std::vector<TensorMeta>& tensors, const arch::ArchTable& ar
         if (!e.keep) e.precision.format = qformat::fit_group_size(p->format, e.cols, &e.note);
         if (!e.keep && e.precision.format.is_int() && e.precision.algorithm != rounding::Algorithm::Rtn)
             for (size_t i = 0; i < rtn_only.size(); ++i)
-                if (std::regex_search(t.name, rtn_only[i])) {
+                if (rtn_only[i].search(t.name)) {
                     const std::string text = fmt::format("{} -> rtn: {}", rounding::algorithm_name(e.precision.algorithm),
                                                          arch.rtn_only[i].why);
                     e.note = e.note.empty() ? text : e.note + "; " + text;

@@ -2,11 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <regex>
 
 #include <fmt/ranges.h>
 
 #include "core/error.h"
+#include "core/pattern.h"
 
 namespace vlmq::quant {
 
@@ -26,13 +26,7 @@ bool is_component(const arch::ArchTable& arch, const std::string& name) {
     return std::find(arch.components.begin(), arch.components.end(), name) != arch.components.end();
 }
 
-void check_regex(const std::string& pattern, const std::string& where) {
-    try {
-        std::regex re(pattern, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-        fail("{}: invalid regular expression '{}': {}", where, pattern, e.what());
-    }
-}
+void check_regex(const std::string& pattern, const std::string& where) { Pattern(pattern, where); }
 
 }  // namespace
 

@@ -79,8 +79,8 @@ public:
         }
         return close();
     }
-    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-        fail("{}: invalid JSON: {}", where_, e.what());
+    bool parse_error(std::size_t, const std::string& token, const nlohmann::detail::exception& e) override {
+        fail_json_parse_error(e, token, key_, where_);
     }
 
 private:
@@ -130,6 +130,7 @@ private:
         return true;
     }
     bool open(json&& container) {
+        check_json_depth(stack_.size() + 1, where_);
         keys_.push_back(stack_.empty() || !stack_.back()->is_object() ? std::string() : key_);
         stack_.push_back(insert(std::move(container)));
         return true;

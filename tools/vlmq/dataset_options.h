@@ -9,6 +9,7 @@ namespace vlmq::cli {
 
 struct DatasetOptions {
     std::string path, questions, annotations, images, image_pattern, format = "auto";
+    bool allow_outside_data = false;
 
     // Registers --<prefix>data (or the given main flag) and the detail flags with the prefix.
     void add(CLI::App* cmd, const std::string& main_flag, const std::string& prefix, const std::string& what);
@@ -24,6 +25,8 @@ inline void DatasetOptions::add(CLI::App* cmd, const std::string& main_flag, con
     cmd->add_option("--" + prefix + "images", images, what + ": image folder");
     cmd->add_option("--" + prefix + "image-pattern", image_pattern,
                     what + ": image file name pattern, e.g. COCO_val2014_{image_id:012d}.jpg");
+    cmd->add_flag("--" + prefix + "allow-outside-data", allow_outside_data,
+                  what + ": allow image paths that resolve outside the image folder (.., absolute, symlinks)");
     cmd->add_option("--" + prefix + "format", format, what + ": auto | llava | vqav2 | cocoqa")
         ->check(CLI::IsMember({"auto", "llava", "vqav2", "cocoqa"}));
 }
@@ -35,6 +38,7 @@ inline eval::DatasetSpec DatasetOptions::spec() const {
     s.annotations = annotations;
     s.images = images;
     s.image_pattern = image_pattern;
+    s.allow_outside_data = allow_outside_data;
     s.format = eval::parse_dataset_format(format, "--format");
     return s;
 }

@@ -1,6 +1,6 @@
 #include "export/mlx/names.h"
 
-#include <regex>
+#include "core/pattern.h"
 
 #include "arch/arch_table.h"
 #include "arch/fastvlm_names.h"
@@ -62,22 +62,22 @@ std::optional<MlxName> mlx_name_for(const std::string& src, Target target, std::
     if (is_vision_tensor(src)) return mlx_vision_name(src, target, why);
 
     using arch::regex_any_of, arch::regex_literal;
-    static const std::regex projector_re("^" + regex_literal(kProjector) + "(" + std::to_string(kProjectorFc1) + "|" +
-                                         std::to_string(kProjectorFc2) + ")\\.(weight|bias)$");
-    static const std::regex layer_re("^" + regex_literal(kLayers) + "\\d+\\.(?:" +
+    static const Pattern projector_re("^" + regex_literal(kProjector) + "(" + std::to_string(kProjectorFc1) + "|" +
+                                         std::to_string(kProjectorFc2) + ")\\.(weight|bias)$", "MLX names");
+    static const Pattern layer_re("^" + regex_literal(kLayers) + "\\d+\\.(?:" +
                                      regex_any_of({kAttnQ, kAttnK, kAttnV, kAttnO}) + "\\.(?:weight|bias)|" +
                                      regex_any_of({kMlpGate, kMlpUp, kMlpDown, kInputNorm, kPostAttnNorm}) +
-                                     "\\.weight)$");
-    std::smatch m;
-    if (std::regex_match(src, m, projector_re)) {
-        const std::string base = target == Target::MlxVlm ? "mm_projector." + m[1].str() : "multi_modal_projector.linear_" + m[1].str();
-        return split(base + "." + m[2].str(), ModuleKind::Linear);
+                                     "\\.weight)$", "MLX names");
+    if (projector_re.full_match(src)) {
+        const auto m = projector_re.search_groups(src);
+        const std::string base = target == Target::MlxVlm ? "mm_projector." + m[1] : "multi_modal_projector.linear_" + m[1];
+        return split(base + "." + m[2], ModuleKind::Linear);
     }
     if (src.ends_with(".self_attn.rotary_emb.inv_freq")) {
         if (why) *why = "rotary frequencies (recomputed by MLX)";
         return std::nullopt;
     }
-    if (std::regex_match(src, layer_re))
+    if (layer_re.full_match(src))
         return split("language_model." + src, src.ends_with("layernorm.weight") ? ModuleKind::Other : ModuleKind::Linear);
     if (src == weight(kEmbedTokens)) return split("language_model." + src, ModuleKind::Embedding);
     if (src == weight(kFinalNorm)) return split("language_model." + src, ModuleKind::Other);
