@@ -26,8 +26,8 @@ std::filesystem::path tokenizer_path(const package::WeightSource& ws) {
 
 }  // namespace
 
-FastVLM::FastVLM(const std::filesystem::path& path)
-    : weights_(package::open_weights(path)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
+FastVLM::FastVLM(const std::filesystem::path& path, const package::VerifyOptions& verify)
+    : weights_(package::open_weights(path, verify)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
     vision_ = std::make_unique<VisionTower>(*weights_);
     projector_ = std::make_unique<Projector>(*weights_);
     llm_ = std::make_unique<Qwen2>(*weights_);
