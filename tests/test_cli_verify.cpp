@@ -133,10 +133,8 @@ TEST_F(CliVerify, FlippedCodeByteStopsEveryCommand) {
 TEST_F(CliVerify, DequantizeRefusesATensorTheManifestDoesNotList) {
     m_["tensors"].erase(tensor_);
     write_manifest();
-    for (const std::vector<std::string>& pre : {std::vector<std::string>{}, {"--no-verify"}}) {
-        std::vector<std::string> args = pre;
-        for (const auto& a : {std::string("dequantize"), pkg(), std::string("--out"), (tmp_ / "d").string()})
-            args.push_back(a);
+    for (const std::string& extra : {"--threads=1", "--no-verify"}) {  // a global option, given after the command
+        const std::vector<std::string> args{"dequantize", pkg(), "--out", (tmp_ / "d").string(), extra};
         expect_one_line_error(test::run_vlmq(args),
                               {shard_, "tensor '" + tensor_ + "' is stored in the shard but not listed in the manifest"});
         EXPECT_FALSE(fs::exists(tmp_ / "d"));
