@@ -27,8 +27,8 @@ std::filesystem::path tokenizer_path(const package::WeightSource& ws) {
 
 }  // namespace
 
-FastVLM::FastVLM(const std::filesystem::path& path)
-    : weights_(package::open_weights(path)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
+FastVLM::FastVLM(const std::filesystem::path& path, const package::VerifyOptions& verify)
+    : weights_(package::open_weights(path, verify)), tokenizer_(text::Tokenizer::load(tokenizer_path(*weights_))) {
     const FastVlmConfig cfg = check_model(*weights_);
     vision_ = std::make_unique<VisionTower>(*weights_, cfg.vision);
     projector_ = std::make_unique<Projector>(*weights_);

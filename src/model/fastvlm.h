@@ -57,8 +57,9 @@ struct ScoredGeneration {
 
 class FastVLM {
 public:
-    // `path`: checkpoint directory or .vlmq package directory, holding tokenizer.json.
-    explicit FastVLM(const std::filesystem::path& path);
+    // `path`: checkpoint directory or .vlmq package directory, holding tokenizer.json; a package is verified first
+    // as `verify` says (package/package_verify.h).
+    explicit FastVLM(const std::filesystem::path& path, const package::VerifyOptions& verify = {});
     ~FastVLM();
     FastVLM(const FastVLM&) = delete;
     FastVLM& operator=(const FastVLM&) = delete;

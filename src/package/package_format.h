@@ -14,7 +14,7 @@ namespace vlmq::package {
 
 inline constexpr const char* kManifestName = "manifest.json";
 inline constexpr const char* kFormatName = "vlmq-package";
-inline constexpr int kFormatVersion = 1;
+inline constexpr int kFormatVersion = 2;  // 2: files, side files and tensors carry content hashes
 
 inline std::string scales_name(const std::string& tensor) { return tensor + ".scales"; }
 inline std::string biases_name(const std::string& tensor) { return tensor + ".biases"; }

@@ -1,13 +1,45 @@
 #include "package/package_reader.h"
 
+#include <set>
+
 #include "core/error.h"
+#include "package/integrity.h"
 #include "package/package_format.h"
 
 namespace vlmq::package {
 
 namespace fs = std::filesystem;
 
-Package::Package(const fs::path& dir) : dir_(dir) {
+namespace {
+
+constexpr uint64_t kMaxElements = 1ull << 48;  // per tensor; keeps byte counts of any format far from overflow
+
+// "files" / "side_files": [{"name", "bytes", "hash"}], names plain file names inside the package.
+std::vector<ListedFile> listed_files(const json& manifest, const std::string& key, const std::string& where) {
+    const json& files = json_field(manifest, key, where);
+    if (!files.is_array()) fail("{}: '{}' must be a list", where, key);
+    std::vector<ListedFile> out;
+    for (const auto& f : files) {
+        const std::string at = where + ": '" + key + "' entry";
+        if (!f.is_object()) fail("{} must be an object {{\"name\", \"bytes\", \"hash\"}}", at);
+        ListedFile l;
+        l.name = json_string(f, "name", at);
+        if (l.name.empty() || l.name.find('/') != std::string::npos || l.name.find('\\') != std::string::npos ||
+            l.name == "." || l.name == ".." || l.name == kManifestName)
+            fail("{}: file '{}' lies outside the package or is not a plain file name", where, l.name);
+        const json& bytes = json_field(f, "bytes", at + " '" + l.name + "'");
+        if (!bytes.is_number_unsigned()) fail("{} '{}': 'bytes' must be a non-negative integer", at, l.name);
+        l.bytes = bytes.get<uint64_t>();
+        l.hash = json_string(f, "hash", at + " '" + l.name + "'");
+        check_hash_syntax(l.hash, where + ": file '" + l.name + "'");
+        out.push_back(std::move(l));
+    }
+    return out;
+}
+
+}  // namespace
+
+Package::Package(const fs::path& dir, const VerifyOptions& verify) : dir_(dir) {
     const fs::path mpath = dir / kManifestName;
     const std::string where = mpath.string();
     manifest_ = read_json_file(mpath);
@@ -15,18 +47,19 @@ Package::Package(const fs::path& dir) : dir_(dir) {
         fail("{}: not a vlmq package manifest (missing \"format\": \"{}\")", where, kFormatName);
     const int64_t version = json_int(manifest_, "version", where);
     if (version != kFormatVersion)
-        fail("{}: package format version {} is not supported (this vlmq reads version {})", where, version,
-             kFormatVersion);
+        fail("{}: package format version {} is not supported (this vlmq reads version {}{})", where, version,
+             kFormatVersion, version == 1 ? "; version 1 records no content hashes: quantize the model again" : "");
+    shards_ = listed_files(manifest_, "files", where);
+    side_files_ = listed_files(manifest_, "side_files", where);
+    if (shards_.empty()) fail("{}: 'files' must list at least one safetensors file", where);
+    std::set<std::string> names;
+    for (const auto* list : {&shards_, &side_files_})
+        for (const auto& f : *list)
+            if (!names.insert(f.name).second) fail("{}: file '{}' is listed twice", where, f.name);
+    for (const auto* list : {&shards_, &side_files_})
+        for (const auto& f : *list) check_listed_file(dir, f);
+    for (const auto& f : shards_) files_[f.name] = std::make_unique<io::SafetensorsFile>(dir / f.name);
     config_ = read_json_file(dir / "config.json");
-    const json& files = json_field(manifest_, "files", where);
-    if (!files.is_array() || files.empty()) fail("{}: 'files' must be a non-empty list", where);
-    for (const auto& f : files) {
-        if (!f.is_string()) fail("{}: 'files' entries must be file names", where);
-        const std::string name = f.get<std::string>();
-        if (name.find('/') != std::string::npos || name.find("..") != std::string::npos)
-            fail("{}: file '{}' lies outside the package", where, name);
-        files_[name] = std::make_unique<io::SafetensorsFile>(dir / name);
-    }
     const json& ts = json_field(manifest_, "tensors", where);
     if (!ts.is_object()) fail("{}: 'tensors' must be an object", where);
     for (auto it = ts.begin(); it != ts.end(); ++it) {
@@ -38,9 +71,13 @@ Package::Package(const fs::path& dir) : dir_(dir) {
         if (!files_.count(t.file)) fail("{}: file '{}' is not listed in 'files'", at, t.file);
         const json& shape = json_field(*it, "shape", at);
         if (!shape.is_array()) fail("{}: 'shape' must be a list", at);
+        uint64_t numel = 1;
         for (const auto& d : shape) {
             if (!d.is_number_unsigned()) fail("{}: 'shape' must hold non-negative integers", at);
-            t.shape.push_back(d.get<int64_t>());
+            const uint64_t v = d.get<uint64_t>();
+            if (v > kMaxElements || (v != 0 && numel > kMaxElements / v)) fail("{}: shape {} is too large", at, shape.dump());
+            numel *= v;
+            t.shape.push_back(int64_t(v));
         }
         auto dt = parse_dtype(json_string(*it, "source_dtype", at));
         if (!dt) fail("{}: unknown source_dtype", at);
@@ -54,10 +91,15 @@ Package::Package(const fs::path& dir) : dir_(dir) {
             t.format = *f;
         }
         t.algorithm = it->value("algorithm", "");
-        t.bytes = it->value("bytes", int64_t(0));
+        const json& bytes = json_field(*it, "bytes", at);
+        if (!bytes.is_number_unsigned()) fail("{}: 'bytes' must be a non-negative integer", at);
+        t.bytes = bytes.get<int64_t>();
         t.rel_error = it->value("rel_error", 0.0);
+        t.hash = json_string(*it, "hash", at);
+        check_hash_syntax(t.hash, at);
         tensors_[t.name] = t;
     }
+    verified_ = verify_package(*this, verify);
 }
 
 const io::TensorInfo& Package::stored(const PackageTensor& t, const std::string& name, DType dtype,
@@ -115,24 +157,24 @@ namespace {
 
 class PackageWeights final : public WeightSource {
 public:
-    explicit PackageWeights(const fs::path& dir) : pkg_(dir) {}
-    const json& config() const override { return pkg_.config(); }
-    const fs::path& dir() const override { return pkg_.dir(); }
+    explicit PackageWeights(std::shared_ptr<const Package> pkg) : pkg_(std::move(pkg)) {}
+    const json& config() const override { return pkg_->config(); }
+    const fs::path& dir() const override { return pkg_->dir(); }
     std::vector<std::string> names() const override {
         std::vector<std::string> out;
-        for (const auto& [n, t] : pkg_.tensors()) out.push_back(n);
+        for (const auto& [n, t] : pkg_->tensors()) out.push_back(n);
         return out;
     }
-    std::optional<Weight> find(const std::string& name) const override { return pkg_.weight(name); }
+    std::optional<Weight> find(const std::string& name) const override { return pkg_->weight(name); }
 
 private:
-    Package pkg_;
+    std::shared_ptr<const Package> pkg_;
 };
 
 }  // namespace
 
-std::unique_ptr<WeightSource> open_package_weights(const fs::path& dir) {
-    return std::make_unique<PackageWeights>(dir);
+std::unique_ptr<WeightSource> package_weights(std::shared_ptr<const Package> pkg) {
+    return std::make_unique<PackageWeights>(std::move(pkg));
 }
 
 }  // namespace vlmq::package

@@ -39,8 +39,9 @@ void list_checkpoint(Source& s) {
     }
 }
 
-void list_package(Source& s) {
-    s.package = std::make_shared<const Package>(s.dir);
+void list_package(Source& s, const VerifyOptions& verify) {
+    s.package = std::make_shared<const Package>(s.dir, verify);
+    s.weights = package_weights(s.package);
     s.config = s.package->config();
     for (const auto& [name, t] : s.package->tensors())
         s.tensors.push_back({name, t.component, t.shape, t.source_dtype, t.keep,
@@ -49,12 +50,12 @@ void list_package(Source& s) {
 
 }  // namespace
 
-Source open_source(const fs::path& path) {
+Source open_source(const fs::path& path, const VerifyOptions& verify) {
     Source s;
     s.kind = source_kind(path);
     s.dir = path;
     if (s.kind == SourceKind::Package)
-        list_package(s);
+        list_package(s, verify);
     else
         list_checkpoint(s);
     const arch::ArchTable table = arch::arch_table_for_config(s.config, (path / "config.json").string());
@@ -62,7 +63,7 @@ Source open_source(const fs::path& path) {
     s.components = table.components;
     std::sort(s.tensors.begin(), s.tensors.end(),
               [](const SourceTensor& a, const SourceTensor& b) { return a.name < b.name; });
-    s.weights = open_weights(path);
+    if (!s.weights) s.weights = open_weights(path);
     return s;
 }
 

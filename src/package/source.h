@@ -50,6 +50,7 @@ struct Source {
     std::span<const std::byte> raw(const std::string& name) const;
 };
 
-Source open_source(const std::filesystem::path& path);
+// A package is verified first as `verify` says (package_verify.h).
+Source open_source(const std::filesystem::path& path, const VerifyOptions& verify = {});
 
 }  // namespace vlmq::package

@@ -58,8 +58,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<WeightSource> open_weights(const std::filesystem::path& path) {
-    if (source_kind(path) == SourceKind::Package) return open_package_weights(path);
+std::unique_ptr<WeightSource> open_weights(const std::filesystem::path& path, const VerifyOptions& verify) {
+    if (source_kind(path) == SourceKind::Package) return package_weights(std::make_shared<const Package>(path, verify));
     return std::make_unique<CheckpointWeights>(path);
 }
 

@@ -10,6 +10,7 @@
 #include "core/dtype.h"
 #include "core/json_util.h"
 #include "core/shape.h"
+#include "package/package_verify.h"
 #include "qformat/qmatrix.h"
 
 namespace vlmq::package {
@@ -42,7 +43,8 @@ public:
     bool has(const std::string& name) const { return find(name).has_value(); }
 };
 
-// Opens a checkpoint directory, or a .vlmq package directory (recognised by its manifest.json).
-std::unique_ptr<WeightSource> open_weights(const std::filesystem::path& path);
+// Opens a checkpoint directory, or a .vlmq package directory (recognised by its manifest.json), which is verified
+// first as `verify` says (package_verify.h).
+std::unique_ptr<WeightSource> open_weights(const std::filesystem::path& path, const VerifyOptions& verify = {});
 
 }  // namespace vlmq::package

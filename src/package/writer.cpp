@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include "core/shape.h"
+#include "io/mapped_file.h"
+#include "package/integrity.h"
 #include "package/package_format.h"
 #include "qformat/format_traits.h"
 
@@ -57,7 +59,29 @@ io::SafetensorsWriter PackageWriter::open_shard(size_t s) const {
     return io::SafetensorsWriter(stage_.path() / shard_file(s), decls, {{"format", "vlmq"}});
 }
 
-void PackageWriter::copy_side_file(const fs::path& file) const { fs::copy_file(file, stage_.path() / file.filename()); }
+void PackageWriter::copy_side_file(const fs::path& file) {
+    fs::copy_file(file, stage_.path() / file.filename());
+    side_files_.push_back(file.filename().string());
+}
+
+PackageDigests PackageWriter::digests() const {
+    PackageDigests d;
+    for (size_t s = 0; s < shards_.size(); ++s) {
+        const io::SafetensorsFile f(stage_.path() / shard_file(s));
+        const io::MappedFile whole(f.path());
+        d.shards.push_back({shard_file(s), whole.size(), hash_bytes(whole.bytes())});
+        for (size_t i : shards_[s]) {
+            std::vector<std::span<const std::byte>> parts;
+            for (const auto& decl : stored_decls(tensors_[i])) parts.push_back(f.data(*f.find(decl.name)));
+            d.tensors[tensors_[i].source.name] = hash_parts(parts);
+        }
+    }
+    for (const auto& name : side_files_) {
+        const io::MappedFile f(stage_.path() / name);
+        d.side_files.push_back({name, f.size(), hash_bytes(f.bytes())});
+    }
+    return d;
+}
 
 uint64_t PackageWriter::commit(const ordered_json& manifest) {
     write_file_atomic(stage_.path() / kManifestName, json_dump(manifest));

@@ -3,6 +3,7 @@
 // gives it, stored as the safetensors tensors its format implies (package_format.h); side files are copied and
 // the manifest written last, in a staging directory that appears at the output path only when complete.
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,19 @@ struct TensorSpec {
 std::vector<io::TensorDecl> stored_decls(const TensorSpec& t);
 int64_t stored_bytes(const TensorSpec& t);
 
+// A file of the package with its size and content hash (integrity.h).
+struct FileDigest {
+    std::string name;
+    uint64_t bytes = 0;
+    std::string hash;
+};
+
+// What the manifest records to verify a package before use: every shard and side file, every tensor.
+struct PackageDigests {
+    std::vector<FileDigest> shards, side_files;
+    std::map<std::string, std::string> tensors;  // tensor name -> hash of its stored tensors
+};
+
 class PackageWriter {
 public:
     // Tensors go to shards in the given order, a new shard when the next would pass `max_shard_bytes`.
@@ -35,13 +49,16 @@ public:
     std::vector<std::string> shard_files() const;
     // A writer declaring every stored tensor of the shard; the caller writes each and calls finish().
     io::SafetensorsWriter open_shard(size_t shard) const;
-    void copy_side_file(const std::filesystem::path& file) const;
+    void copy_side_file(const std::filesystem::path& file);
+    // Hashes the shards (after each one's finish()) and the copied side files, as they lie in the staging directory.
+    PackageDigests digests() const;
     // Writes manifest.json, moves the package into place and returns its bytes on disk.
     uint64_t commit(const ordered_json& manifest);
 
 private:
     std::vector<TensorSpec> tensors_;
     std::vector<std::vector<size_t>> shards_;
+    std::vector<std::string> side_files_;  // in copy order
     StagingDir stage_;
 };
 

@@ -91,7 +91,9 @@ Evaluation PackageEvaluator::candidate(const quant::QuantConfig& config, const s
     const quant::QuantizeReport qr = quant::quantize_checkpoint(ckpt_, config, pkg, compute_, qo);
     quantizing.stop();
     PhaseTimer loading(t ? &t->load_s : nullptr);
-    const model::FastVLM candidate(pkg);
+    // Structure checks only: this process wrote the package a moment ago into its own scratch directory, so hashing
+    // it again would only re-read what was just written.
+    const model::FastVLM candidate(pkg, {.hashes = package::HashCheck::Skip, .cache_file = {}});
     loading.stop();
     const std::string key = image_path_key(qr.plan);
     eval::EvalOptions o;

@@ -26,8 +26,18 @@ ordered_json components_json(const std::vector<ComponentReport>& components) {
     return out;
 }
 
+namespace {
+
+ordered_json files_json(const std::vector<package::FileDigest>& files) {
+    ordered_json out = ordered_json::array();
+    for (const auto& f : files) out.push_back({{"name", f.name}, {"bytes", f.bytes}, {"hash", f.hash}});
+    return out;
+}
+
+}  // namespace
+
 ordered_json build_manifest(const QuantizeReport& report, const QuantConfig& config, const io::Checkpoint& ckpt,
-                            const std::vector<std::string>& files) {
+                            const package::PackageDigests& digests) {
     ordered_json m;
     m["format"] = package::kFormatName;
     m["version"] = package::kFormatVersion;
@@ -38,7 +48,8 @@ ordered_json build_manifest(const QuantizeReport& report, const QuantConfig& con
                    {"tensors", report.plan.entries.size()},
                    {"bytes", report.bytes_before}};
     m["config"] = config.source;
-    m["files"] = files;
+    m["files"] = files_json(digests.shards);
+    m["side_files"] = files_json(digests.side_files);
     m["components"] = components_json(report.components);
     m["totals"] = {{"params", report.params},
                    {"bytes_before", report.bytes_before},
@@ -59,6 +70,7 @@ ordered_json build_manifest(const QuantizeReport& report, const QuantConfig& con
         }
         j["file"] = t.file;
         j["bytes"] = t.stored_bytes;
+        j["hash"] = digests.tensors.at(e.tensor.name);
         j["rel_error"] = t.rel_error;
         j["sqnr_db"] = finite_or_null(t.sqnr_db);
         if (!e.note.empty()) j["fallback"] = e.note;

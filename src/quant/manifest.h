@@ -6,12 +6,14 @@
 
 #include "core/json_util.h"
 #include "io/checkpoint.h"
+#include "package/writer.h"
 #include "quant/quantizer.h"
 
 namespace vlmq::quant {
 
+// `digests`: the hashes of the written files and tensors (PackageWriter::digests), checked before every use.
 ordered_json build_manifest(const QuantizeReport& report, const QuantConfig& config, const io::Checkpoint& ckpt,
-                            const std::vector<std::string>& files);
+                            const package::PackageDigests& digests);
 
 // Per-component summary and per-tensor rows as JSON (shared by the manifest, `quantize --json` and `inspect`).
 ordered_json components_json(const std::vector<ComponentReport>& components);

@@ -117,7 +117,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
     for (const auto& f : ckpt.side_files()) package.copy_side_file(f);
     summarize(report);
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    ordered_json manifest = build_manifest(report, config, ckpt, package.shard_files());
+    ordered_json manifest = build_manifest(report, config, ckpt, package.digests());
     for (auto it = options.extra_manifest.begin(); it != options.extra_manifest.end(); ++it) manifest[it.key()] = *it;
     report.package_bytes = package.commit(manifest);
     return report;

@@ -12,6 +12,8 @@
 #include "commands.h"
 #include "core/thread_pool.h"
 #include "core/compute.h"
+#include "package/hash_cache.h"
+#include "package/package_verify.h"
 
 namespace vlmq::cli {
 
@@ -85,6 +87,13 @@ inline ComputeContext make_compute(const GlobalOptions& g) {
     ctx.compute.reference = g.kernels == "ref";
     ctx.compute.int8_activations = g.int8_activations;
     return ctx;
+}
+
+// How commands verify the packages they read: hashes cached per user (package/hash_cache.h), or only the
+// structure checks with --no-verify.
+inline package::VerifyOptions verify_options(const GlobalOptions& g) {
+    if (g.no_verify) return {.hashes = package::HashCheck::Skip, .cache_file = {}};
+    return {.hashes = package::HashCheck::Cached, .cache_file = package::default_cache_file()};
 }
 
 }  // namespace vlmq::cli

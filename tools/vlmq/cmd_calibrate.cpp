@@ -42,7 +42,7 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
         if (!opt->data.given()) fail("calibrate: --data is required");
         int n = opt->samples;
         auto ctx = make_compute(global);
-        const model::FastVLM model(opt->model);
+        const model::FastVLM model(opt->model, verify_options(global));
         if (n == 0)
             n = opt->config.empty() ? quant::QuantConfig().calibration_samples
                                     : quant::QuantConfig::load(opt->config, arch::arch_table_for_dir(opt->model))

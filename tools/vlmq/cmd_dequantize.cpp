@@ -18,8 +18,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // Writes the package back as a plain Hugging Face checkpoint in `dtype` (bf16 or f32).
-void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtype, const Compute& c) {
-    const package::Source src = package::open_source(pkg_dir);
+void dequantize_package(const fs::path& pkg_dir, const fs::path& out, DType dtype, const Compute& c,
+                        const package::VerifyOptions& verify) {
+    const package::Source src = package::open_source(pkg_dir, verify);
     if (src.kind != package::SourceKind::Package)
         fail("{}: not a .vlmq package (no {})", pkg_dir.string(), package::kManifestName);
     model::check_model(*src.weights);
@@ -67,7 +68,8 @@ void add_dequantize_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--dtype", opt->dtype, "bf16 or f32")->check(CLI::IsMember({"bf16", "f32"}));
     cmd->callback([opt, &global] {
         auto ctx = make_compute(global);
-        dequantize_package(opt->package, opt->out, opt->dtype == "f32" ? DType::F32 : DType::BF16, ctx.compute);
+        dequantize_package(opt->package, opt->out, opt->dtype == "f32" ? DType::F32 : DType::BF16, ctx.compute,
+                           verify_options(global));
         fmt::print("{} -> {} ({})\n", opt->package, opt->out, opt->dtype);
     });
 }

@@ -43,7 +43,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
         auto ctx = make_compute(global);
         eval::VqaDataset data = eval::load_dataset(opt->data.spec());
         if (opt->samples > 0) data = eval::select_samples(data, size_t(opt->samples), opt->seed);
-        const model::FastVLM model(opt->model);
+        const model::FastVLM model(opt->model, verify_options(global));
         const auto prepared = eval::prepare_samples(model, data, ctx.compute, !opt->json);
         eval::EvalOptions eo;
         eo.max_new_tokens = opt->max_new_tokens;
@@ -51,7 +51,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
         eval::ModelRun ref_run;
         std::unique_ptr<model::FastVLM> ref_model;
         if (!opt->reference.empty()) {
-            ref_model = std::make_unique<model::FastVLM>(opt->reference);
+            ref_model = std::make_unique<model::FastVLM>(opt->reference, verify_options(global));
             eval::EvalOptions ro = eo;
             ro.record_logits = true;
             ro.label = "reference";

@@ -56,6 +56,7 @@ void add_export_coreml(CLI::App* export_cmd, GlobalOptions& global) {
         o.model = opt->model;
         o.out = opt->out;
         o.target = exporters::coreml::parse_target_or_fail(opt->target);
+        o.verify = verify_options(global);
         if (opt->float_weights == "fp16")
             o.float_storage = exporters::coreml::FloatStorage::F16;
         else if (opt->float_weights == "fp32")
@@ -69,7 +70,7 @@ void add_export_coreml(CLI::App* export_cmd, GlobalOptions& global) {
             auto ctx = make_compute(global);
             const auto v = exporters::coreml::verify_against_engine(o.out, o.model,
                                                                     exporters::coreml::test_pattern(r.image_size),
-                                                                    ctx.compute);
+                                                                    ctx.compute, o.verify);
             j["verify"] = v.to_json();
             if (!opt->json) {
                 fmt::print("verify: {} constants vs source weights, worst max|diff|/max|source| {:.3g} ({})\n",

@@ -46,6 +46,7 @@ void add_export_mlx(CLI::App* export_cmd, GlobalOptions& global) {
             fail("--float-dtype {}: expected float16 or bfloat16", opt->float_dtype);
         o.max_shard_bytes = uint64_t(opt->shard_gb * double(1ull << 30));
         o.progress = !opt->json;
+        o.verify = verify_options(global);
         auto ctx = make_compute(global);
         const auto r = exporters::mlx::export_mlx(opt->model, opt->out, o, ctx.compute);
         if (opt->json)

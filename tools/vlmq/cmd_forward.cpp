@@ -32,7 +32,7 @@ io::OwnedTensor owned(const std::string& name, DType dtype, std::vector<int64_t>
 void run(const ForwardOptions& o, const GlobalOptions& global) {
     const image::Image img = o.input.check_and_load_image();
     ComputeContext ctx = make_compute(global);
-    const model::FastVLM m(o.input.model);
+    const model::FastVLM m(o.input.model, verify_options(global));
     const std::vector<int64_t> ids = o.input.prompt_ids(m);
     const std::vector<float> pixels = m.preprocess(img);
 

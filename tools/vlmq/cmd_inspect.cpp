@@ -121,7 +121,7 @@ void inspect_package(const package::Source& src, bool as_json) {
                    pkg.manifest().value("source", json::object()).value("hash", "?"));
     print_rows(src.components, rows, true, as_json, j);
     uint64_t shard_bytes = 0;
-    for (const auto& f : pkg.manifest()["files"]) shard_bytes += fs::file_size(dir / f.get<std::string>());
+    for (const auto& f : pkg.shards()) shard_bytes += f.bytes;
     const uint64_t on_disk = package::directory_bytes(dir);
     j["safetensors_bytes"] = shard_bytes;
     j["files_bytes"] = on_disk;
@@ -138,7 +138,7 @@ void inspect_package(const package::Source& src, bool as_json) {
 
 }  // namespace
 
-void add_inspect_command(CLI::App& app, GlobalOptions&) {
+void add_inspect_command(CLI::App& app, GlobalOptions& global) {
     struct Options {
         std::string path;
         bool json = false;
@@ -148,8 +148,8 @@ void add_inspect_command(CLI::App& app, GlobalOptions&) {
                                               "checkpoint or .vlmq package");
     cmd->add_option("path", opt->path, "Checkpoint directory or .vlmq package")->required();
     cmd->add_flag("--json", opt->json, "Machine-readable JSON");
-    cmd->callback([opt] {
-        const package::Source src = package::open_source(opt->path);
+    cmd->callback([opt, &global] {
+        const package::Source src = package::open_source(opt->path, verify_options(global));
         if (src.kind == package::SourceKind::Package)
             inspect_package(src, opt->json);
         else

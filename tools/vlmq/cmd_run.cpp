@@ -36,7 +36,7 @@ void run(const RunOptions& o, const GlobalOptions& global) {
     model::SamplingOptions{o.gen.temperature, o.gen.top_p, o.gen.seed}.validate();
     const image::Image img = o.input.check_and_load_image();
     ComputeContext ctx = make_compute(global);
-    const model::FastVLM m(o.input.model);
+    const model::FastVLM m(o.input.model, verify_options(global));
     const std::vector<int64_t> ids = o.input.prompt_ids(m);
     const std::vector<float> pixels = m.preprocess(img);
     const model::GenerateResult r = m.generate(ctx.compute, pixels.data(), ids, o.gen);

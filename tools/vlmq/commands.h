@@ -9,6 +9,7 @@ struct GlobalOptions {
     int threads = 0;  // 0 = all cores
     std::string kernels = "auto";
     bool int8_activations = false;  // W8A8-style products instead of the deployed weight-only numerics
+    bool no_verify = false;         // skip hashing the files of .vlmq packages read (structure checks still run)
 };
 
 void add_inspect_command(CLI::App& app, GlobalOptions& global);
@@ -21,5 +22,6 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global);
 void add_eval_command(CLI::App& app, GlobalOptions& global);
 void add_score_command(CLI::App& app, GlobalOptions& global);
 void add_export_command(CLI::App& app, GlobalOptions& global);
+void add_verify_command(CLI::App& app, GlobalOptions& global);
 
 }  // namespace vlmq::cli

@@ -32,6 +32,9 @@ int run(int argc, char** argv) {
     app.add_flag("--int8-activations", global.int8_activations,
                  "Products with int weights quantize their activations to int8 (W8A8, as ggml); default: "
                  "weight-only numerics with fp32 activations, as the Core ML and MLX exports run them");
+    app.add_flag("--no-verify", global.no_verify,
+                 "Do not hash the files of .vlmq packages before use (their structure, sizes and scales are still "
+                 "checked); by default each file is hashed once and its hash cached in $XDG_CACHE_HOME/vlmq");
 
     vlmq::cli::add_inspect_command(app, global);
     vlmq::cli::add_quantize_command(app, global);
@@ -43,6 +46,7 @@ int run(int argc, char** argv) {
     vlmq::cli::add_eval_command(app, global);
     vlmq::cli::add_score_command(app, global);
     vlmq::cli::add_export_command(app, global);
+    vlmq::cli::add_verify_command(app, global);
 
     // Commands that shard their samples over MPI ranks; the others would only repeat the same work N times.
     app.parse_complete_callback([&app] {

@@ -43,7 +43,7 @@ ordered_json ExportReport::to_json() const {
 }
 
 ExportReport export_coreml(const ExportOptions& opt) {
-    const package::Source src = package::open_source(opt.model);
+    const package::Source src = package::open_source(opt.model, opt.verify);
     const package::WeightSource* ws = src.weights.get();
     const model::VisionConfig cfg = vision_config_of(*ws);
     ProgramOptions po;

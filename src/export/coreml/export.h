@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/json_util.h"
+#include "package/package_verify.h"
 #include "export/coreml/fastvit_program.h"
 
 namespace vlmq::exporters::coreml {
@@ -16,6 +17,7 @@ struct ExportOptions {
     std::filesystem::path out;    // NAME.mlpackage
     Target target = Target::iOS18;
     FloatStorage float_storage = FloatStorage::F16;
+    package::VerifyOptions verify;  // of a package source
 };
 
 struct StorageTotals {

@@ -138,9 +138,9 @@ std::vector<float> test_pattern(int size) {
 }
 
 VerifyReport verify_against_engine(const fs::path& mlpackage, const fs::path& model, const std::vector<float>& pixels,
-                                   const Compute& c) {
+                                   const Compute& c, const package::VerifyOptions& verify) {
     VerifyReport r;
-    const auto ws = package::open_weights(model);
+    const auto ws = package::open_weights(model, verify);
     const model::VisionConfig cfg = vision_config_of(*ws);
     if (pixels.size() != size_t(3) * cfg.image_size * cfg.image_size)
         fail("{} pixel values for a {}x{} image", pixels.size(), cfg.image_size, cfg.image_size);

@@ -9,6 +9,7 @@
 #include "core/json_util.h"
 #include "core/compute.h"
 #include "model/vision_config.h"
+#include "package/package_verify.h"
 #include "package/weights.h"
 
 namespace vlmq::exporters::coreml {
@@ -44,6 +45,7 @@ std::vector<float> test_pattern(int size);
 
 // check_weights, then the interpreter and the engine (fp32 activations, as Core ML computes) on `pixels`.
 VerifyReport verify_against_engine(const std::filesystem::path& mlpackage, const std::filesystem::path& model,
-                                   const std::vector<float>& pixels, const Compute& c);
+                                   const std::vector<float>& pixels, const Compute& c,
+                                   const package::VerifyOptions& verify = {});
 
 }  // namespace vlmq::exporters::coreml

@@ -119,7 +119,7 @@ ExportReport export_mlx(const fs::path& source, const fs::path& out, const Expor
         fail("--group-size {}: MLX affine quantization supports group sizes 32, 64 and 128", o.group_size);
     if (o.float_dtype != DType::F16 && o.float_dtype != DType::BF16)
         fail("float dtype {}: MLX exports store float tensors as F16 or BF16", dtype_name(o.float_dtype));
-    package::Source src = package::open_source(source);
+    package::Source src = package::open_source(source, o.verify);
     std::error_code ec;
     if (fs::exists(out) && fs::equivalent(source, out, ec))
         fail("{}: the output directory must differ from the source", out.string());

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/json_util.h"
+#include "package/package_verify.h"
 #include "export/mlx/plan.h"
 #include "core/compute.h"
 
@@ -20,6 +21,7 @@ struct ExportOptions {
     DType float_dtype = DType::F16;         // non-quantized tensors: F16 (Apple's convention) or BF16
     uint64_t max_shard_bytes = 5ull << 30;  // mlx-lm / mlx-vlm's MAX_FILE_SIZE_GB = 5
     bool progress = true;
+    package::VerifyOptions verify;  // of a package source
 };
 
 struct TensorResult {
