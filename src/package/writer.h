@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/fs_util.h"
 #include "core/json_util.h"
+#include "core/staging.h"
 #include "io/safetensors.h"
 #include "qformat/format.h"
 
@@ -24,10 +24,15 @@ struct TensorSpec {
 std::vector<io::TensorDecl> stored_decls(const TensorSpec& t);
 int64_t stored_bytes(const TensorSpec& t);
 
+// A .vlmq package directory: recognised by a manifest.json of format kFormatName.
+OutputKind package_output_kind();
+
 class PackageWriter {
 public:
-    // Tensors go to shards in the given order, a new shard when the next would pass `max_shard_bytes`.
-    PackageWriter(const std::filesystem::path& out, std::vector<TensorSpec> tensors, uint64_t max_shard_bytes);
+    // Tensors go to shards in the given order, a new shard when the next would pass `max_shard_bytes`. An
+    // existing `out` is replaced only when it is a package (or empty), or with `force` (core/output_guard.h).
+    PackageWriter(const std::filesystem::path& out, std::vector<TensorSpec> tensors, uint64_t max_shard_bytes,
+                  bool force = false);
 
     size_t shard_count() const { return shards_.size(); }
     const std::vector<size_t>& shard_tensors(size_t shard) const { return shards_[shard]; }  // indices into tensors
@@ -42,7 +47,7 @@ public:
 private:
     std::vector<TensorSpec> tensors_;
     std::vector<std::vector<size_t>> shards_;
-    StagingDir stage_;
+    StagedOutput stage_;
 };
 
 // Bytes of the regular files directly in `dir`.

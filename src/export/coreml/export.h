@@ -16,6 +16,7 @@ struct ExportOptions {
     std::filesystem::path out;    // NAME.mlpackage
     Target target = Target::iOS18;
     FloatStorage float_storage = FloatStorage::F16;
+    bool force = false;  // replace whatever directory is at `out` (never an input)
 };
 
 struct StorageTotals {
