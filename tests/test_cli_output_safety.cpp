@@ -2,6 +2,7 @@
 // inside one of its inputs, or that holds something vlmq did not write (unless --force), with one line and
 // exit code 1, and the victim's bytes unchanged; reruns replace their own outputs; stale staging of killed
 // runs is removed.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>

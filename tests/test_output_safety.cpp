@@ -140,14 +140,14 @@ TEST(OutputGuard, ResultsFilesAreRecognisedByTheirExactLayout) {
     test::TempDir tmp;
     eval::write_vqa_results(tmp / "r.json", {{1, "two"}, {7, "cat"}});
     eval::write_vqa_results(tmp / "r.json", {{1, "three"}});  // a vlmq results file: replaced
-    EXPECT_EQ(read(tmp / "r.json"), "[\n{\"question_id\": 1, \"answer\": \"three\"}\n]\n");
+    EXPECT_EQ(read(tmp / "r.json"), "[\n{\"question_id\":1,\"answer\":\"three\"}\n]\n");
     write(tmp / "theirs.json", R"([{"question_id": 1, "answer": "x"}])");  // the same content, another layout
     EXPECT_NE(test::error_of([&] { eval::write_vqa_results(tmp / "theirs.json", {{1, "y"}}); })
                   .find("is not a VQAv2 results file written by vlmq"),
               std::string::npos);
     EXPECT_EQ(read(tmp / "theirs.json"), R"([{"question_id": 1, "answer": "x"}])");
     eval::write_vqa_results(tmp / "theirs.json", {{1, "y"}}, true);
-    EXPECT_EQ(read(tmp / "theirs.json"), "[\n{\"question_id\": 1, \"answer\": \"y\"}\n]\n");
+    EXPECT_EQ(read(tmp / "theirs.json"), "[\n{\"question_id\":1,\"answer\":\"y\"}\n]\n");
     EXPECT_EQ(siblings(tmp / "r.json"), std::vector<std::string>{});
     EXPECT_EQ(siblings(tmp / "theirs.json"), std::vector<std::string>{});
 }

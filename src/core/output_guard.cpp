@@ -77,6 +77,22 @@ OutputKind marked_directory_kind(std::string what, std::string marker) {
     return k;
 }
 
+OutputKind file_kind(std::string what, std::function<bool(const std::string& bytes)> matches) {
+    OutputKind k;
+    k.what = std::move(what);
+    k.type = OutputType::File;
+    k.recognise = [matches = std::move(matches)](const fs::path& p) {
+        const auto bytes = read_regular_file(p, 1ull << 30);
+        if (!bytes) return false;
+        try {
+            return matches(*bytes);
+        } catch (const std::exception&) {
+            return false;
+        }
+    };
+    return k;
+}
+
 fs::path resolve_output_path(const fs::path& out, std::string_view flag) {
     if (out.empty()) fail("{}: empty path", flag.empty() ? "output" : flag);
     std::error_code ec;

@@ -28,6 +28,9 @@ struct OutputKind {
 inline constexpr const char* kOutputMarker = ".vlmq-output";
 // A directory kind recognised by its kOutputMarker holding `marker`.
 OutputKind marked_directory_kind(std::string what, std::string marker);
+// A file kind recognised from its bytes (read only from a regular file of at most 1 GiB); `matches` may throw,
+// which counts as "not this kind".
+OutputKind file_kind(std::string what, std::function<bool(const std::string& bytes)> matches);
 
 // An input of the command, named by its flag in messages ("--model").
 struct InputPath {

@@ -102,10 +102,10 @@ StagedOutput::StagedOutput(const fs::path& out, OutputKind kind, bool force)
     std::error_code ec;
     if (kind_.type == OutputType::Directory && !fs::create_directory(staged_, ec))
         fail("{}: cannot create: {}", staged_.string(), ec ? ec.message() : "exists");
+    if (!kind_.marker.empty()) write_file_atomic(staged_ / kOutputMarker, kind_.marker + "\n");
 }
 
 void StagedOutput::commit() {
-    if (!kind_.marker.empty()) write_file_atomic(staged_ / kOutputMarker, kind_.marker + "\n");
     check_replaceable(final_, kind_, force_, "");
     std::error_code ec;
     if (!fs::exists(fs::symlink_status(final_, ec))) {

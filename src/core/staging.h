@@ -38,7 +38,8 @@ public:
     StagedOutput(const StagedOutput&) = delete;
     StagedOutput& operator=(const StagedOutput&) = delete;
 
-    // Where to write: an empty directory (directory kinds) or a file name not yet taken (file kinds).
+    // Where to write: a new directory (directory kinds; holding only the kind's marker, if it has one) or a file
+    // name not yet taken (file kinds).
     const fs::path& path() const { return staged_; }
     const fs::path& final_path() const { return final_; }
     void commit();

@@ -59,28 +59,18 @@ std::string render_vqa_results(const Predictions& predictions) {
 }
 
 OutputKind vqa_results_output_kind() {
-    OutputKind k;
-    k.what = "a VQAv2 results file";
-    k.type = OutputType::File;
-    k.recognise = [](const std::filesystem::path& p) {
-        const auto text = read_regular_file(p, 1ull << 30);
-        if (!text) return false;
-        try {
-            const json j = json::parse(*text, nullptr, false);
-            if (!j.is_array()) return false;
-            Predictions preds;
-            for (const json& e : j) {
-                if (!e.is_object() || e.size() != 2 || !e.contains("question_id") || !e.contains("answer") ||
-                    !e["question_id"].is_number_integer() || !e["answer"].is_string())
-                    return false;
-                preds[e["question_id"].get<int64_t>()] = e["answer"].get<std::string>();
-            }
-            return render_vqa_results(preds) == *text;
-        } catch (const std::exception&) {
-            return false;
+    return file_kind("a VQAv2 results file", [](const std::string& text) {
+        const json j = json::parse(text, nullptr, false);
+        if (!j.is_array()) return false;
+        Predictions preds;
+        for (const json& e : j) {
+            if (!e.is_object() || e.size() != 2 || !e.contains("question_id") || !e.contains("answer") ||
+                !e["question_id"].is_number_integer() || !e["answer"].is_string())
+                return false;
+            preds[e["question_id"].get<int64_t>()] = e["answer"].get<std::string>();
         }
-    };
-    return k;
+        return render_vqa_results(preds) == text;
+    });
 }
 
 void write_vqa_results(const std::filesystem::path& path, const Predictions& predictions, bool force) {

@@ -181,23 +181,13 @@ std::string ProgressiveReport::svg() const {
 }
 
 OutputKind report_output_kind() {
-    OutputKind k;
-    k.what = "a progressive report";
-    k.type = OutputType::File;
-    k.recognise = [](const std::filesystem::path& p) {
-        const auto text = read_regular_file(p, 1ull << 30);
-        if (!text) return false;
-        try {
-            const ordered_json j = ordered_json::parse(*text, nullptr, false);
-            if (!j.is_object()) return false;
-            for (const char* key : {"baseline", "steps", "final", "final_config"})
-                if (!j.contains(key)) return false;
-            return json_dump(j) == *text;
-        } catch (const std::exception&) {
-            return false;
-        }
-    };
-    return k;
+    return file_kind("a progressive report", [](const std::string& text) {
+        const ordered_json j = ordered_json::parse(text, nullptr, false);
+        if (!j.is_object()) return false;
+        for (const char* key : {"baseline", "steps", "final", "final_config"})
+            if (!j.contains(key)) return false;
+        return json_dump(j) == text;
+    });
 }
 
 void write_progressive_report(const std::filesystem::path& dir, const ProgressiveReport& report) {
