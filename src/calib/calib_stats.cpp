@@ -5,12 +5,18 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/staging.h"
+#include "io/output_kinds.h"
 #include "io/safetensors.h"
 #include "kernels/linear.h"
 
 #include <xxhash.h>
 
 namespace vlmq::calib {
+
+namespace {
+constexpr const char* kStatsFormat = "vlmq-calibration";
+}  // namespace
 
 std::vector<float> InputStats::importance() const {
     std::vector<float> out(size_t(k), 0.0f);
@@ -131,7 +137,10 @@ std::vector<float> read_f32(const io::SafetensorsFile& f, const std::string& nam
 
 }  // namespace
 
-void CalibrationStats::save(const std::filesystem::path& path) const {
+OutputKind stats_output_kind() { return io::safetensors_output_kind("a calibration statistics file", kStatsFormat); }
+
+void CalibrationStats::save(const std::filesystem::path& path, bool force) const {
+    StagedOutput staged(path, stats_output_kind(), force);
     std::vector<io::OwnedTensor> tensors;
     ordered_json rows = ordered_json::object();
     for (const auto& [name, s] : stats_) {
@@ -147,7 +156,8 @@ void CalibrationStats::save(const std::filesystem::path& path) const {
     meta["samples"] = samples;
     meta["provenance"] = provenance;
     meta["weights"] = rows;
-    io::write_safetensors(path, tensors, {{"format", "vlmq-calibration"}, {"vlmq", meta.dump()}});
+    io::write_safetensors(staged.path(), tensors, {{"format", kStatsFormat}, {"vlmq", meta.dump()}});
+    staged.commit();
 }
 
 std::unique_ptr<CalibrationStats> CalibrationStats::load(const std::filesystem::path& path) {

@@ -11,6 +11,7 @@
 
 #include "core/json_util.h"
 #include "core/compute.h"
+#include "core/output_guard.h"
 
 namespace vlmq::calib {
 
@@ -27,6 +28,9 @@ struct InputStats {
     bool has_hessian() const { return !xtx.empty() && xtx_rows > 0; }
     std::vector<float> hessian() const;     // mean x x^T, k*k
 };
+
+// A statistics file written by CalibrationStats::save (safetensors with "format": "vlmq-calibration").
+OutputKind stats_output_kind();
 
 struct CollectOptions {
     int64_t hessian_max_k = 4096;          // collect X^T X only for inputs this wide or narrower
@@ -51,7 +55,8 @@ public:
     int64_t samples = 0;   // calibration samples seen
     ordered_json provenance;  // dataset, sample count, seed, source model hash
 
-    void save(const std::filesystem::path& path) const;
+    // Replaces an existing `path` only when it is a statistics file (or empty), or with `force`.
+    void save(const std::filesystem::path& path, bool force = false) const;
     static std::unique_ptr<CalibrationStats> load(const std::filesystem::path& path);
 
 private:

@@ -1,8 +1,13 @@
 #include "core/fs_util.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <random>
 
 #include "core/error.h"
 #include "core/input_file.h"
@@ -11,61 +16,73 @@ namespace vlmq {
 
 std::string read_text_file(const fs::path& path) { return read_input_file(path, kMaxTextFileBytes); }
 
-void write_file_atomic(const fs::path& path, std::string_view bytes) {
-    const fs::path tmp = path.string() + ".tmp-" + std::to_string(getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) fail("{}: cannot create file", tmp.string());
-        out.write(bytes.data(), std::streamsize(bytes.size()));
-        out.flush();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            fail("{}: write failed (disk full?)", tmp.string());
+int open_regular_file(const fs::path& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+std::optional<std::string> read_regular_file(const fs::path& path, uint64_t max_bytes) {
+    const int fd = open_regular_file(path);
+    if (fd < 0) return std::nullopt;
+    struct stat st {};
+    std::optional<std::string> out;
+    if (::fstat(fd, &st) == 0 && uint64_t(st.st_size) <= max_bytes) {
+        std::string bytes(size_t(st.st_size), '\0');
+        size_t done = 0;
+        while (done < bytes.size()) {
+            const ssize_t r = ::pread(fd, bytes.data() + done, bytes.size() - done, off_t(done));
+            if (r <= 0) break;
+            done += size_t(r);
         }
+        if (done == bytes.size()) out = std::move(bytes);
+    }
+    ::close(fd);
+    return out;
+}
+
+TempFile create_temp_file(const fs::path& target, mode_t mode) {
+    std::random_device rd;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+        TempFile t;
+        t.path = fmt::format("{}.tmp-{}-{:08x}", target.string(), getpid(), rd());
+        t.fd = ::open(t.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+        if (t.fd >= 0) return t;
+        if (errno != EEXIST) fail("{}: cannot create: {}", t.path.string(), std::strerror(errno));
+    }
+    fail("{}: cannot create a temp file next to it (every name tried exists)", target.string());
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+    TempFile tmp = create_temp_file(path, 0666);
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t w = ::write(tmp.fd, bytes.data() + done, bytes.size() - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            const int e = errno;
+            ::close(tmp.fd);
+            ::unlink(tmp.path.c_str());
+            fail("{}: write failed (disk full?): {}", tmp.path.string(), std::strerror(e));
+        }
+        done += size_t(w);
+    }
+    if (::close(tmp.fd) != 0) {
+        const int e = errno;
+        ::unlink(tmp.path.c_str());
+        fail("{}: write failed (disk full?): {}", tmp.path.string(), std::strerror(e));
     }
     std::error_code ec;
-    fs::rename(tmp, path, ec);
+    fs::rename(tmp.path, path, ec);
     if (ec) {
-        fs::remove(tmp, ec);
+        ::unlink(tmp.path.c_str());
         fail("{}: cannot rename into place: {}", path.string(), ec.message());
     }
-}
-
-StagingDir::StagingDir(fs::path final_path) : final_(std::move(final_path)) {
-    if (final_.has_filename() == false) final_ = final_.parent_path();
-    staging_ = final_.string() + ".tmp-" + std::to_string(getpid());
-    std::error_code ec;
-    fs::remove_all(staging_, ec);
-    if (!final_.parent_path().empty() && !fs::exists(final_.parent_path()))
-        fail("{}: parent directory does not exist", final_.string());
-    if (!fs::create_directory(staging_, ec) || ec)
-        fail("{}: cannot create staging directory: {}", staging_.string(), ec.message());
-}
-
-StagingDir::~StagingDir() {
-    if (!committed_) {
-        std::error_code ec;
-        fs::remove_all(staging_, ec);
-    }
-}
-
-void StagingDir::commit() {
-    std::error_code ec;
-    fs::path old;
-    if (fs::exists(final_)) {
-        old = final_.string() + ".old-" + std::to_string(getpid());
-        fs::remove_all(old, ec);
-        fs::rename(final_, old, ec);
-        if (ec) fail("{}: cannot move existing output aside: {}", final_.string(), ec.message());
-    }
-    fs::rename(staging_, final_, ec);
-    if (ec) {
-        if (!old.empty()) fs::rename(old, final_, ec);
-        fail("{}: cannot move output into place: {}", final_.string(), ec.message());
-    }
-    committed_ = true;
-    if (!old.empty()) fs::remove_all(old, ec);
 }
 
 }  // namespace vlmq

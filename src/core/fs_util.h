@@ -1,7 +1,10 @@
 #pragma once
-// File-system helpers: whole-file reads with clear errors, atomic file writes and staged directory
-// outputs (write into "<out>.tmp-<pid>", rename into place on commit, remove on failure).
+// File-system helpers: whole-file reads with clear errors, temp files that cannot be redirected, and atomic
+// file writes. Outputs a user names go through StagedOutput (core/staging.h), which applies the output rules.
+#include <sys/types.h>
+
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,24 +14,23 @@ namespace fs = std::filesystem;
 
 // A regular file of at most kMaxTextFileBytes (core/input_file.h), whole.
 std::string read_text_file(const fs::path& path);
-// Writes to "<path>.tmp-<pid>" then renames over path.
-void write_file_atomic(const fs::path& path, std::string_view bytes);
 
-class StagingDir {
-public:
-    explicit StagingDir(fs::path final_path);
-    ~StagingDir();  // removes the staging directory unless committed
-    StagingDir(const StagingDir&) = delete;
-    StagingDir& operator=(const StagingDir&) = delete;
+// For looking at a path that may be anything (a FIFO, a device, a symbolic link): a descriptor of the regular
+// file at `path` itself (O_NOFOLLOW | O_NONBLOCK, then fstat), or -1. The caller closes it.
+int open_regular_file(const fs::path& path);
+// The bytes of the regular file at `path` when it has at most `max_bytes`; nullopt otherwise (never throws).
+std::optional<std::string> read_regular_file(const fs::path& path, uint64_t max_bytes);
 
-    const fs::path& path() const { return staging_; }
-    const fs::path& final_path() const { return final_; }
-    // Moves the staged directory to its final path, replacing an existing one.
-    void commit();
-
-private:
-    fs::path final_, staging_;
-    bool committed_ = false;
+// A new file "<target>.tmp-<pid>-<random>" opened for writing with O_CREAT | O_EXCL | O_NOFOLLOW: whatever is
+// already at that name (a stale file, a planted symbolic link) is never opened; another name is tried.
+struct TempFile {
+    int fd = -1;
+    fs::path path;
 };
+TempFile create_temp_file(const fs::path& target, mode_t mode = 0644);
+
+// Writes a temp file next to `path` (create_temp_file), then renames it over `path`. For files inside vlmq's own
+// staging directories; user-facing paths go through StagedOutput first.
+void write_file_atomic(const fs::path& path, std::string_view bytes);
 
 }  // namespace vlmq

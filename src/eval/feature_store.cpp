@@ -32,7 +32,7 @@ void FeatureStore::put(size_t i, std::span<const float> values) {
         return;
     }
     if (fd_ < 0) {
-        fd_ = ::open(spill_path_.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fd_ = ::open(spill_path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (fd_ < 0) fail("{}: cannot create the feature spill file: {}", spill_path_.string(), std::strerror(errno));
     }
     s.offset = int64_t(spilled_bytes_);

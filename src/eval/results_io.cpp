@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/staging.h"
 #include "eval/jsonl.h"
 
 namespace vlmq::eval {
@@ -42,14 +43,35 @@ Predictions read_predictions(const std::filesystem::path& path) {
     return out;
 }
 
-void write_vqa_results(const std::filesystem::path& path, const Predictions& predictions) {
+std::string render_vqa_results(const Predictions& predictions) {
     std::string text = "[";
     for (const auto& [id, answer] : predictions) {
         text += text.size() == 1 ? "\n" : ",\n";
         text += dump_line(ordered_json{{"question_id", id}, {"answer", answer}});
     }
     text += "\n]\n";
-    write_file_atomic(path, text);
+    return text;
+}
+
+OutputKind vqa_results_output_kind() {
+    return file_kind("a VQAv2 results file", [](const std::string& text) {
+        const json j = json::parse(text, nullptr, false);
+        if (!j.is_array()) return false;
+        Predictions preds;
+        for (const json& e : j) {
+            if (!e.is_object() || e.size() != 2 || !e.contains("question_id") || !e.contains("answer") ||
+                !e["question_id"].is_number_integer() || !e["answer"].is_string())
+                return false;
+            preds[e["question_id"].get<int64_t>()] = e["answer"].get<std::string>();
+        }
+        return render_vqa_results(preds) == text;
+    });
+}
+
+void write_vqa_results(const std::filesystem::path& path, const Predictions& predictions, bool force) {
+    StagedOutput staged(path, vqa_results_output_kind(), force);
+    write_file_atomic(staged.path(), render_vqa_results(predictions));
+    staged.commit();
 }
 
 void write_llava_answers(const std::filesystem::path& path, const VqaDataset& dataset,

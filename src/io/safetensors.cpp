@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/json_util.h"
+#include "core/fs_util.h"
 #include "core/shape.h"
 
 namespace vlmq::io {
@@ -202,9 +203,9 @@ SafetensorsWriter::SafetensorsWriter(std::filesystem::path path, std::vector<Ten
     data_offset_ = 8 + text.size();
     data_size_ = offset;
 
-    tmp_path_ = path_.string() + ".tmp-" + std::to_string(getpid());
-    fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail("{}: cannot create: {}", tmp_path_.string(), std::strerror(errno));
+    TempFile tmp = create_temp_file(path_, 0644);
+    fd_ = tmp.fd;
+    tmp_path_ = tmp.path;
     std::string prefix(8, '\0');
     const uint64_t n = text.size();
     for (int i = 0; i < 8; ++i) prefix[size_t(i)] = char((n >> (8 * i)) & 0xff);

@@ -69,7 +69,8 @@ struct TensorDecl {
 
 // Declare every tensor up front; then write each exactly once, whole or in chunks, in any order, from any
 // thread (chunks of different byte ranges may be written concurrently).
-// The file appears at `path` only after finish(); until then it lives at "<path>.tmp-<pid>".
+// The file appears at `path` only after finish(); until then it lives at a temp name next to it
+// (create_temp_file: never a file or link already there). For user-facing paths, stage it (core/staging.h).
 class SafetensorsWriter {
 public:
     SafetensorsWriter(std::filesystem::path path, std::vector<TensorDecl> decls,

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "core/fs_util.h"
 #include "core/shape.h"
 #include "io/mapped_file.h"
 #include "package/integrity.h"
@@ -27,8 +28,26 @@ int64_t stored_bytes(const TensorSpec& t) {
     return qformat::stored_bytes(*t.format, rows, cols);
 }
 
-PackageWriter::PackageWriter(const fs::path& out, std::vector<TensorSpec> tensors, uint64_t max_shard_bytes)
-    : tensors_(std::move(tensors)), shards_(1), stage_(out) {
+OutputKind package_output_kind() {
+    OutputKind k;
+    k.what = "a .vlmq package";
+    k.type = OutputType::Directory;
+    k.recognise = [](const fs::path& dir) {
+        const auto text = read_regular_file(dir / kManifestName, 1ull << 30);
+        if (!text) return false;
+        try {
+            const json m = json::parse(*text, nullptr, false);
+            return m.is_object() && m.contains("format") && m["format"] == kFormatName;
+        } catch (const std::exception&) {
+            return false;
+        }
+    };
+    return k;
+}
+
+PackageWriter::PackageWriter(const fs::path& out, std::vector<TensorSpec> tensors, uint64_t max_shard_bytes,
+                             bool force)
+    : tensors_(std::move(tensors)), shards_(1), stage_(out, package_output_kind(), force) {
     uint64_t bytes = 0;
     for (size_t i = 0; i < tensors_.size(); ++i) {
         const uint64_t b = uint64_t(stored_bytes(tensors_[i]));

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/fs_util.h"
 #include "core/json_util.h"
+#include "core/staging.h"
 #include "io/safetensors.h"
 #include "qformat/format.h"
 
@@ -38,10 +38,15 @@ struct PackageDigests {
     std::map<std::string, std::string> tensors;  // tensor name -> hash of its stored tensors
 };
 
+// A .vlmq package directory: recognised by a manifest.json of format kFormatName.
+OutputKind package_output_kind();
+
 class PackageWriter {
 public:
-    // Tensors go to shards in the given order, a new shard when the next would pass `max_shard_bytes`.
-    PackageWriter(const std::filesystem::path& out, std::vector<TensorSpec> tensors, uint64_t max_shard_bytes);
+    // Tensors go to shards in the given order, a new shard when the next would pass `max_shard_bytes`. An
+    // existing `out` is replaced only when it is a package (or empty), or with `force` (core/output_guard.h).
+    PackageWriter(const std::filesystem::path& out, std::vector<TensorSpec> tensors, uint64_t max_shard_bytes,
+                  bool force = false);
 
     size_t shard_count() const { return shards_.size(); }
     const std::vector<size_t>& shard_tensors(size_t shard) const { return shards_[shard]; }  // indices into tensors
@@ -59,7 +64,7 @@ private:
     std::vector<TensorSpec> tensors_;
     std::vector<std::vector<size_t>> shards_;
     std::vector<std::string> side_files_;  // in copy order
-    StagingDir stage_;
+    StagedOutput stage_;
 };
 
 // Bytes of the regular files directly in `dir`.

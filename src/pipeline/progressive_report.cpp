@@ -180,6 +180,16 @@ std::string ProgressiveReport::svg() const {
     return svg;
 }
 
+OutputKind report_output_kind() {
+    return file_kind("a progressive report", [](const std::string& text) {
+        const ordered_json j = ordered_json::parse(text, nullptr, false);
+        if (!j.is_object()) return false;
+        for (const char* key : {"baseline", "steps", "final", "final_config"})
+            if (!j.contains(key)) return false;
+        return json_dump(j) == text;
+    });
+}
+
 void write_progressive_report(const std::filesystem::path& dir, const ProgressiveReport& report) {
     write_file_atomic(dir / "report.json", json_dump(report.to_json()));
     write_file_atomic(dir / "report.md", report.markdown());

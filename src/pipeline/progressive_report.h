@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/json_util.h"
+#include "core/output_guard.h"
 #include "pipeline/progressive.h"
 
 namespace vlmq::pipeline {
@@ -33,6 +34,9 @@ struct ProgressiveReport {
 };
 
 // Writes report.json, report.md and report.svg into dir.
+// A report.json vlmq wrote (--report): a JSON object with the report's sections, laid out as json_dump does.
+OutputKind report_output_kind();
+
 void write_progressive_report(const std::filesystem::path& dir, const ProgressiveReport& report);
 
 }  // namespace vlmq::pipeline

@@ -12,6 +12,7 @@
 #include "core/phase_timer.h"
 #include "core/progress.h"
 #include "core/shape.h"
+#include "core/staging.h"
 #include "eval/prepared.h"
 #include "io/checkpoint.h"
 #include "model/fastvlm.h"
@@ -126,6 +127,7 @@ quant::QuantizeOptions package_options(const QuantizeRequest& req, const calib::
     qo.progress = progress;
     qo.stats = stats;
     qo.max_shard_bytes = req.max_shard_bytes;
+    qo.force = req.force;
     return qo;
 }
 
@@ -163,20 +165,15 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     const std::vector<eval::PreparedSample> prepared = eval::prepare_samples(base_model, val, c, req.progress);
     preparing.stop();
 
-    // Candidates are real packages in a scratch directory next to the output.
-    const fs::path scratch = req.out.string() + ".candidates-" + std::to_string(getpid());
-    fs::remove_all(scratch);
-    fs::create_directories(scratch);
-    struct Cleanup {
-        fs::path p;
-        ~Cleanup() {
-            std::error_code ec;
-            fs::remove_all(p, ec);
-        }
-    } cleanup{scratch};
+    // The outputs are checked (and staged) before the loop runs; candidates are real packages in a scratch
+    // directory next to the output.
+    StagedOutput final_dir(req.out, package::package_output_kind(), req.force);
+    std::optional<StagedOutput> report_copy;
+    if (!req.report_copy.empty()) report_copy.emplace(req.report_copy, report_output_kind(), req.force);
+    const ScratchDir scratch(final_dir.final_path(), "candidates");
     EvaluatorOptions eo;
     eo.metric = req.config.validation.metric;
-    eo.scratch = scratch;
+    eo.scratch = scratch.path();
     eo.max_shard_bytes = req.max_shard_bytes;
     eo.progress = req.progress;
     eo.early_stop = req.early_stop;
@@ -209,7 +206,7 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     // The manifest embeds the report as it stands before the package exists (package_bytes 0).
     quant::QuantizeOptions qo = package_options(req, cal.stats.get(), false);
     qo.extra_manifest["validation"] = report.to_json();
-    const fs::path staging = scratch / "final.vlmq";
+    const fs::path staging = scratch.path() / "final.vlmq";
     QuantizeOutcome out;
     out.package = quant::quantize_checkpoint(ckpt, report.result.final_config, staging, c, qo);
     // The report files count towards the package size they state.
@@ -217,13 +214,13 @@ QuantizeOutcome quantize_progressive(const QuantizeRequest& req, const io::Check
     write_progressive_report(staging, report);
     report.package_bytes = package::directory_bytes(staging);
     write_progressive_report(staging, report);
-    {
-        StagingDir final_dir(req.out);
-        fs::remove(final_dir.path());
-        fs::rename(staging, final_dir.path());
-        final_dir.commit();
+    fs::remove(final_dir.path());
+    fs::rename(staging, final_dir.path());
+    final_dir.commit();
+    if (report_copy) {
+        write_file_atomic(report_copy->path(), json_dump(report.to_json()));
+        report_copy->commit();
     }
-    if (!req.report_copy.empty()) write_file_atomic(req.report_copy, json_dump(report.to_json()));
     out.package_bytes = report.package_bytes;
     out.progressive = std::move(report);
     return out;

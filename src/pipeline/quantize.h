@@ -26,6 +26,7 @@ struct QuantizeRequest {
     int64_t target_size_bytes = quant::kAdrTargetSizeBytes;  // reported as the size criterion
     bool fit_to_target = false;  // --target-size: lower precisions until the package tensors fit
     std::filesystem::path report_copy;  // also write report.json here (--report)
+    bool force = false;  // replace whatever is at `out` / `report_copy` (default: only what vlmq wrote there)
     bool progress = true;
     uint64_t max_shard_bytes = 2'000'000'000ull;
     bool early_stop = true;  // stop validating a candidate once it cannot pass (decisions unchanged)

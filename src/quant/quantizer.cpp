@@ -9,6 +9,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/fs_util.h"
 #include "core/progress.h"
 #include "core/shape.h"
 #include "arch/arch_table.h"
@@ -85,7 +86,7 @@ QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig
 
     std::vector<package::TensorSpec> specs;
     for (const auto& e : report.plan.entries) specs.push_back(spec_of(e));
-    package::PackageWriter package(out, std::move(specs), options.max_shard_bytes);
+    package::PackageWriter package(out, std::move(specs), options.max_shard_bytes, options.force);
 
     report.tensors.resize(report.plan.entries.size());
     Progress bar("quantize", int64_t(report.plan.entries.size()), "tensors", options.progress);

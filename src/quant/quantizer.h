@@ -43,6 +43,7 @@ struct QuantizeOptions {
     bool progress = true;
     const calib::CalibrationStats* stats = nullptr;  // for data-aware rounding algorithms
     ordered_json extra_manifest;                      // merged into manifest.json (e.g. calibration provenance)
+    bool force = false;  // replace whatever directory is at `out` (default: only a package, or an empty one)
 };
 
 QuantizeReport quantize_checkpoint(const io::Checkpoint& ckpt, const QuantConfig& config,

@@ -10,6 +10,8 @@
 #include "core/half.h"
 #include "core/progress.h"
 #include "core/shape.h"
+#include "core/staging.h"
+#include "io/output_kinds.h"
 #include "synth/synth_tokenizer.h"
 #include "synth/synth_weights.h"
 
@@ -46,7 +48,7 @@ void write_tensor(io::SafetensorsWriter& w, const io::TensorDecl& t, uint64_t se
 }  // namespace
 
 SynthResult write_synthetic_checkpoint(const FastVlmSpec& spec, const std::filesystem::path& out, uint64_t seed,
-                                       ThreadPool* pool, bool progress, uint64_t max_shard_bytes) {
+                                       ThreadPool* pool, bool progress, uint64_t max_shard_bytes, bool force) {
     const std::vector<io::TensorDecl> tensors = fastvlm_tensors(spec);
     SynthResult result;
     result.tensors = int64_t(tensors.size());
@@ -67,7 +69,7 @@ SynthResult write_synthetic_checkpoint(const FastVlmSpec& spec, const std::files
     }
     result.shards = int(shards.size());
 
-    StagingDir stage(out);
+    StagedOutput stage(out, io::checkpoint_output_kind(), force);
     Progress bar("synth", int64_t(total >> 20), "MB", progress);
     json index_map = json::object();
     uint64_t done = 0;

@@ -15,8 +15,10 @@ struct SynthResult {
     int shards = 0;
 };
 
-// Output is staged and renamed into place; `max_shard_bytes` splits large checkpoints like HF does.
+// Output is staged and moved into place; `max_shard_bytes` splits large checkpoints like HF does. An existing
+// `out` is replaced only when it is a checkpoint vlmq wrote (io::checkpoint_output_kind, or empty), or with `force`.
 SynthResult write_synthetic_checkpoint(const FastVlmSpec& spec, const std::filesystem::path& out, uint64_t seed,
-                                       ThreadPool* pool, bool progress, uint64_t max_shard_bytes = 5'000'000'000ull);
+                                       ThreadPool* pool, bool progress, uint64_t max_shard_bytes = 5'000'000'000ull,
+                                       bool force = false);
 
 }  // namespace vlmq::synth

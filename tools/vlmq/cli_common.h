@@ -10,8 +10,9 @@
 #include <string>
 
 #include "commands.h"
-#include "core/thread_pool.h"
 #include "core/compute.h"
+#include "core/output_guard.h"
+#include "core/thread_pool.h"
 #include "package/hash_cache.h"
 #include "package/package_verify.h"
 
@@ -94,6 +95,13 @@ inline ComputeContext make_compute(const GlobalOptions& g) {
 inline package::VerifyOptions verify_options(const GlobalOptions& g) {
     if (g.no_verify) return {.hashes = package::HashCheck::Skip, .cache_file = {}};
     return {.hashes = package::HashCheck::Cached, .cache_file = package::default_cache_file()};
+}
+
+// --force: the one flag, with the one help text, of every command that writes an output.
+inline void add_force_flag(CLI::App* cmd, bool& force) {
+    cmd->add_flag("--force", force,
+                  "Replace an existing output even when vlmq did not write it (never an input, never a file by a "
+                  "directory or a directory by a file)");
 }
 
 }  // namespace vlmq::cli

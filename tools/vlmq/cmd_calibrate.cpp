@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "arch/arch_table.h"
+#include "calib/calib_stats.h"
 #include "cli_common.h"
 #include "core/distributed.h"
 #include "core/error.h"
@@ -18,7 +19,7 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
         int samples = 0;
         uint64_t seed = 0;
         int64_t hessian_max_k = 4096, hessian_budget_mb = 4096;
-        bool json = false, blank_images = false;
+        bool json = false, blank_images = false, force = false;
     };
     auto opt = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("calibrate",
@@ -38,8 +39,12 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_flag("--blank-images", opt->blank_images,
                   "Replace every image by a black one (text-only calibration, to compare with image calibration)");
     cmd->add_flag("--json", opt->json, "Print a JSON summary");
+    add_force_flag(cmd, opt->force);
     cmd->callback([opt, &global] {
         if (!opt->data.given()) fail("calibrate: --data is required");
+        std::vector<InputPath> inputs{{"--model", opt->model}, {"--config", opt->config}};
+        opt->data.add_inputs(inputs);
+        check_output(opt->out, calib::stats_output_kind(), inputs, opt->force);
         int n = opt->samples;
         auto ctx = make_compute(global);
         const model::FastVLM model(opt->model, verify_options(global));
@@ -55,7 +60,7 @@ void add_calibrate_command(CLI::App& app, GlobalOptions& global) {
                                              opt->blank_images ? pipeline::CalibrationImages::Blank
                                                                : pipeline::CalibrationImages::Dataset);
         stats->provenance["seed"] = opt->seed;
-        if (dist::is_root()) stats->save(opt->out);
+        if (dist::is_root()) stats->save(opt->out, opt->force);
         int64_t with_h = 0;
         for (const auto& [name, s] : stats->all()) with_h += s.has_hessian();
         if (opt->json) {

@@ -20,7 +20,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
         DatasetOptions data;
         int samples = 0, max_new_tokens = 16;
         uint64_t seed = 0;
-        bool json = false;
+        bool json = false, force = false;
     };
     auto opt = std::make_shared<Options>();
     auto* cmd = app.add_subcommand("eval", "Answer VQA questions with a model and score them (VQAv2 accuracy, exact "
@@ -38,8 +38,14 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
         ->check(integer_in(1, kMaxNewTokens));
     cmd->add_option("--out", opt->out, "Write a VQAv2 results file [{question_id, answer}]");
     cmd->add_flag("--json", opt->json, "Print the summary as JSON");
+    add_force_flag(cmd, opt->force);
     cmd->callback([opt, &global] {
         if (!opt->data.given()) fail("eval: --data is required");
+        if (!opt->out.empty()) {
+            std::vector<InputPath> inputs{{"--model", opt->model}, {"--reference", opt->reference}};
+            opt->data.add_inputs(inputs);
+            check_output(opt->out, eval::vqa_results_output_kind(), inputs, opt->force);
+        }
         auto ctx = make_compute(global);
         eval::VqaDataset data = eval::load_dataset(opt->data.spec());
         if (opt->samples > 0) data = eval::select_samples(data, size_t(opt->samples), opt->seed);
@@ -60,7 +66,7 @@ void add_eval_command(CLI::App& app, GlobalOptions& global) {
         eo.label = "evaluate";
         const eval::ModelRun run =
             eval::run_model(model, prepared, opt->reference.empty() ? nullptr : &ref_run.record, ctx.compute, eo);
-        if (!opt->out.empty()) eval::write_vqa_results(opt->out, run.predictions);
+        if (!opt->out.empty()) eval::write_vqa_results(opt->out, run.predictions, opt->force);
 
         ordered_json j;
         j["model"] = opt->model;

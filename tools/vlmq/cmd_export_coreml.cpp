@@ -4,6 +4,7 @@
 #include "cli_common.h"
 #include "core/error.h"
 #include "export/coreml/export.h"
+#include "export/coreml/mlpackage.h"
 #include "export/coreml/verify.h"
 #include "export_commands.h"
 
@@ -13,7 +14,7 @@ namespace {
 
 struct Options {
     std::string model, out, target = "ios18", float_weights = "fp16";
-    bool json = false, verify = false, tensors = false;
+    bool json = false, verify = false, tensors = false, force = false;
 };
 
 std::string mib(uint64_t bytes) { return fmt::format("{:.2f} MiB", double(bytes) / double(1 << 20)); }
@@ -51,8 +52,11 @@ void add_export_coreml(CLI::App* export_cmd, GlobalOptions& global) {
                   "test pattern");
     cmd->add_flag("--tensors", opt->tensors, "List every stored weight");
     cmd->add_flag("--json", opt->json, "Machine-readable JSON report on stdout");
+    add_force_flag(cmd, opt->force);
     cmd->callback([opt, &global] {
+        check_output(opt->out, exporters::coreml::mlpackage_output_kind(), {{"--model", opt->model}}, opt->force);
         exporters::coreml::ExportOptions o;
+        o.force = opt->force;
         o.model = opt->model;
         o.out = opt->out;
         o.target = exporters::coreml::parse_target_or_fail(opt->target);

@@ -11,7 +11,7 @@ namespace {
 
 struct Options {
     std::string model, out, float_dtype = "float16";
-    bool only_llm = false, json = false, tensors = false;
+    bool only_llm = false, json = false, tensors = false, force = false;
     int group_size = 64;
     double shard_gb = 5.0;
 };
@@ -34,8 +34,11 @@ void add_export_mlx(CLI::App* export_cmd, GlobalOptions& global) {
         ->check(number_in(kMinShardGb, kMaxShardGb));
     cmd->add_flag("--tensors", opt->tensors, "List every tensor in the report");
     cmd->add_flag("--json", opt->json, "Machine-readable JSON report on stdout");
+    add_force_flag(cmd, opt->force);
     cmd->callback([opt, &global] {
+        check_output(opt->out, exporters::mlx::mlx_output_kind(), {{"--model", opt->model}}, opt->force);
         exporters::mlx::ExportOptions o;
+        o.force = opt->force;
         o.only_llm = opt->only_llm;
         o.group_size = opt->group_size;
         if (opt->float_dtype == "float16")

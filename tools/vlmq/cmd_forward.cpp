@@ -9,6 +9,8 @@
 #include "cli_common.h"
 #include "cmd_run_input.h"
 #include "commands.h"
+#include "core/staging.h"
+#include "io/output_kinds.h"
 #include "io/safetensors.h"
 
 namespace vlmq::cli {
@@ -18,7 +20,10 @@ namespace {
 struct ForwardOptions {
     RunInput input;
     std::string dump;
+    bool force = false;
 };
+
+OutputKind dump_kind() { return io::safetensors_output_kind("a forward dump", "vlmq-forward"); }
 
 template <class T>
 io::OwnedTensor owned(const std::string& name, DType dtype, std::vector<int64_t> shape, const T* data, size_t n) {
@@ -30,6 +35,7 @@ io::OwnedTensor owned(const std::string& name, DType dtype, std::vector<int64_t>
 }
 
 void run(const ForwardOptions& o, const GlobalOptions& global) {
+    check_output(o.dump, dump_kind(), {{"--model", o.input.model}, {"--image", o.input.image}}, o.force, "--dump");
     const image::Image img = o.input.check_and_load_image();
     ComputeContext ctx = make_compute(global);
     const model::FastVLM m(o.input.model, verify_options(global));
@@ -50,7 +56,10 @@ void run(const ForwardOptions& o, const GlobalOptions& global) {
     tensors.push_back(owned("input_ids", DType::I64, {int64_t(ids.size())}, ids.data(), ids.size()));
     const int64_t s = m.image_size();
     tensors.push_back(owned("pixel_values", DType::F32, {3, s, s}, pixels.data(), pixels.size()));
-    io::write_safetensors(o.dump, tensors, {{"model", o.input.model}, {"image", o.input.image}});
+    StagedOutput staged(o.dump, dump_kind(), o.force);
+    io::write_safetensors(staged.path(), tensors,
+                          {{"format", "vlmq-forward"}, {"model", o.input.model}, {"image", o.input.image}});
+    staged.commit();
     fmt::print("wrote {} tensors to {}\n", tensors.size(), o.dump);
 }
 
@@ -61,6 +70,7 @@ void add_forward_command(CLI::App& app, GlobalOptions& global) {
     auto* cmd = app.add_subcommand("forward", "Run one forward pass and dump every intermediate tensor");
     opts->input.add_options(cmd);
     cmd->add_option("--dump", opts->dump, "Output .safetensors file (written atomically)")->required();
+    add_force_flag(cmd, opts->force);
     cmd->callback([opts, &global] { run(*opts, global); });
 }
 

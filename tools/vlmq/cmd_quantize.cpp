@@ -11,6 +11,7 @@
 #include "dataset_options.h"
 #include "io/checkpoint.h"
 #include "model/fastvlm_tensors.h"
+#include "package/writer.h"
 #include "pipeline/quantize.h"
 #include "quant/awq_transform.h"
 #include "quant/quantizer.h"
@@ -27,7 +28,7 @@ struct Options {
     uint64_t seed = 0;
     double target_mb = double(quant::kAdrTargetSizeBytes) / 1e6;
     bool json = false, dry_run = false, tensors = false, allocate = false, exhaustive = false,
-         per_unit_fallback = false;
+         per_unit_fallback = false, force = false;
     std::optional<double> min_retention;
     double shard_gb = 2.0, feature_cache_mb = 1024;
 };
@@ -112,6 +113,18 @@ void dry_run(const Options& o, const io::Checkpoint& ckpt, const arch::ArchTable
     print_plan(plan, o.json, with_awq);
 }
 
+// --out (and --report) against the output rules, before any work.
+void check_outputs(const Options& o) {
+    if (o.out.empty()) fail("--out is required (or use --dry-run)");
+    std::vector<InputPath> inputs{{"--model", o.model}, {"--config", o.config}, {"--stats", o.stats}};
+    o.calib.add_inputs(inputs);
+    o.val.add_inputs(inputs);
+    check_output(o.out, package::package_output_kind(), inputs, o.force);
+    if (o.report.empty()) return;
+    inputs.push_back({"--out", o.out});
+    check_output(o.report, pipeline::report_output_kind(), inputs, o.force, "--report");
+}
+
 // The config file with the validation settings given on the command line in place of its own.
 json with_overrides(const Options& o, json config) {
     if (!config.is_object()) return config;  // the parser names the error
@@ -136,6 +149,7 @@ pipeline::QuantizeRequest make_request(const Options& o, const quant::QuantConfi
     req.target_size_bytes = int64_t(o.target_mb * 1e6);
     req.fit_to_target = o.allocate;
     req.report_copy = o.report;
+    req.force = o.force;
     req.progress = true;  // on a terminal, or as JSON lines with --json
     req.early_stop = !o.exhaustive;
     req.feature_cache_bytes = uint64_t(o.feature_cache_mb * 1e6);
@@ -219,7 +233,9 @@ void add_quantize_command(CLI::App& app, GlobalOptions& global) {
         ->check(number_in(0, kMaxMegabytes));
     cmd->add_flag("--json", opt->json,
                   "Machine-readable JSON report on stdout, progress as one JSON object per line on stderr");
+    add_force_flag(cmd, opt->force);
     cmd->callback([opt, &global] {
+        if (!opt->dry_run) check_outputs(*opt);
         const io::Checkpoint ckpt(opt->model);
         const arch::ArchTable arch = arch::arch_table_for_config(ckpt.config(), opt->model + "/config.json");
         const quant::QuantConfig config =

@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "core/json_util.h"
 #include "core/progress.h"
+#include "io/output_kinds.h"
 #include "synth/synth_checkpoint.h"
 
 namespace vlmq::cli {
@@ -13,7 +14,7 @@ void add_synth_command(CLI::App& app, GlobalOptions& global) {
         std::string preset, out;
         uint64_t seed = 0;
         double shard_gb = 5.0;
-        bool json = false;
+        bool json = false, force = false;
     };
     auto opt = std::make_shared<Options>();
     auto* cmd = app.add_subcommand(
@@ -27,11 +28,13 @@ void add_synth_command(CLI::App& app, GlobalOptions& global) {
     cmd->add_option("--shard-gb", opt->shard_gb, "Split into shards of at most this many GB")
         ->check(number_in(kMinShardGb, kMaxShardGb));
     cmd->add_flag("--json", opt->json, "Print a JSON summary");
+    add_force_flag(cmd, opt->force);
     cmd->callback([opt, &global] {
+        check_output(opt->out, io::checkpoint_output_kind(), {}, opt->force);
         ThreadPool pool(global.threads);
         const auto spec = synth::FastVlmSpec::preset_named(opt->preset);
         const auto r = synth::write_synthetic_checkpoint(spec, opt->out, opt->seed, &pool, !opt->json,
-                                                         uint64_t(opt->shard_gb * 1e9));
+                                                         uint64_t(opt->shard_gb * 1e9), opt->force);
         if (opt->json) {
             ordered_json j;
             j["preset"] = opt->preset;

@@ -56,7 +56,7 @@ ExportReport export_coreml(const ExportOptions& opt) {
                    {"vlmq.float_weights", opt.float_storage == FloatStorage::F16 ? "fp16" : "fp32"}};
     const BuiltProgram built = build_fastvit_program(*ws, cfg, po);
     const std::string model_bytes = encode_model(built.spec);
-    write_mlpackage(opt.out, model_bytes, built.weight_bin);
+    write_mlpackage(opt.out, model_bytes, built.weight_bin, opt.force);
 
     ExportReport r;
     r.out = opt.out;

@@ -18,6 +18,7 @@ struct ExportOptions {
     Target target = Target::iOS18;
     FloatStorage float_storage = FloatStorage::F16;
     package::VerifyOptions verify;  // of a package source
+    bool force = false;  // replace whatever directory is at `out` (never an input)
 };
 
 struct StorageTotals {

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/staging.h"
 #include "core/json_util.h"
 #include "export/coreml/mil_builder.h"
 #include "export/coreml/mil_proto.h"
@@ -37,6 +38,8 @@ std::string uuid_from(std::string_view seed) {
     return s;
 }
 
+std::string model_uuid(std::string_view model_bytes) { return uuid_from(std::string(model_bytes) + "#model"); }
+
 void write_bytes(const fs::path& p, const void* data, size_t n) {
     std::ofstream out(p, std::ios::binary | std::ios::trunc);
     if (!out) fail("{}: cannot create file", p.string());
@@ -47,16 +50,35 @@ void write_bytes(const fs::path& p, const void* data, size_t n) {
 
 }  // namespace
 
-void write_mlpackage(const fs::path& out, const std::string& model_bytes, std::span<const uint8_t> weight_bin) {
+OutputKind mlpackage_output_kind() {
+    OutputKind k;
+    k.what = "a Core ML package";
+    k.type = OutputType::Directory;
+    k.recognise = [](const fs::path& dir) {
+        const auto manifest = read_regular_file(dir / "Manifest.json", 1 << 20);
+        const auto model = read_regular_file(dir / "Data" / kAuthor / kModelItem, 1ull << 30);
+        if (!manifest || !model) return false;
+        try {
+            const json m = json::parse(*manifest, nullptr, false);
+            return m.is_object() && m.contains("rootModelIdentifier") && m["rootModelIdentifier"] == model_uuid(*model);
+        } catch (const std::exception&) {
+            return false;
+        }
+    };
+    return k;
+}
+
+void write_mlpackage(const fs::path& out, const std::string& model_bytes, std::span<const uint8_t> weight_bin,
+                     bool force) {
     if (out.extension() != ".mlpackage") fail("{}: a Core ML package name must end in .mlpackage", out.string());
-    StagingDir stage(out);
+    StagedOutput stage(out, mlpackage_output_kind(), force);
     const fs::path data = stage.path() / "Data" / kAuthor;
     fs::create_directories(data / kWeightsItem);
     write_bytes(data / kModelItem, model_bytes.data(), model_bytes.size());
     write_bytes(data / kWeightsItem / kWeightsFileName, weight_bin.data(), weight_bin.size());
 
     const XXH128_hash_t wh = XXH3_128bits(weight_bin.data(), weight_bin.size());
-    const std::string model_id = uuid_from(model_bytes + "#model");
+    const std::string model_id = model_uuid(model_bytes);
     const std::string weights_id = uuid_from(model_bytes + "#weights#" + std::to_string(wh.low64));
     ordered_json entries;
     entries[model_id] = {{"author", kAuthor},

@@ -11,16 +11,20 @@
 #include <span>
 #include <string>
 
+#include "core/output_guard.h"
 #include "export/coreml/blob_storage.h"
 #include "export/coreml/mil_ir.h"
 #include "io/mapped_file.h"
 
 namespace vlmq::exporters::coreml {
 
-// Writes the package atomically (staging directory, renamed into place; replaces an existing package).
-// Fails unless `out` ends in ".mlpackage".
+// An .mlpackage written by vlmq: its root model identifier is the hash-derived UUID of its model.mlmodel.
+OutputKind mlpackage_output_kind();
+
+// Writes the package atomically (staged, then moved into place in one step). An existing `out` is replaced
+// only when it is a package vlmq wrote (or empty), or with `force`. Fails unless `out` ends in ".mlpackage".
 void write_mlpackage(const std::filesystem::path& out, const std::string& model_bytes,
-                     std::span<const uint8_t> weight_bin);
+                     std::span<const uint8_t> weight_bin, bool force = false);
 
 // Reads a package written by vlmq (or coremltools): manifest -> root model -> decoded spec, and the mapped
 // weight file that "@model_path/..." blob references resolve to.

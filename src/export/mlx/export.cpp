@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/fs_util.h"
 #include "core/progress.h"
+#include "core/staging.h"
 #include "export/mlx/affine.h"
 #include "export/mlx/convert.h"
 #include "export/mlx/mlx_config.h"
@@ -113,6 +114,8 @@ void write_index(const fs::path& dir, const ExportReport& r) {
 
 }  // namespace
 
+OutputKind mlx_output_kind() { return marked_directory_kind("an MLX export", "mlx"); }
+
 ExportReport export_mlx(const fs::path& source, const fs::path& out, const ExportOptions& o,
                         const Compute& compute) {
     if (!mlx_group_size_supported(o.group_size))
@@ -138,7 +141,7 @@ ExportReport export_mlx(const fs::path& source, const fs::path& out, const Expor
     r.tensors.resize(r.plan.entries.size());
     for (size_t i = 0; i < r.plan.entries.size(); ++i) r.tensors[i].entry = &r.plan.entries[i];
     const auto shards = make_shards(r.plan, o.float_dtype, o.max_shard_bytes);
-    StagingDir stage(out);
+    StagedOutput stage(out, mlx_output_kind(), o.force);
     Progress bar("export mlx", int64_t(r.plan.entries.size()), "tensors", o.progress);
     bar.advance(int64_t(std::count_if(r.plan.entries.begin(), r.plan.entries.end(),
                                       [](const ExportPlanEntry& e) { return e.action == Action::Drop; })));

@@ -10,6 +10,7 @@
 
 #include "core/json_util.h"
 #include "package/package_verify.h"
+#include "core/output_guard.h"
 #include "export/mlx/plan.h"
 #include "core/compute.h"
 
@@ -22,6 +23,7 @@ struct ExportOptions {
     uint64_t max_shard_bytes = 5ull << 30;  // mlx-lm / mlx-vlm's MAX_FILE_SIZE_GB = 5
     bool progress = true;
     package::VerifyOptions verify;  // of a package source
+    bool force = false;  // replace whatever directory is at the output path (never an input)
 };
 
 struct TensorResult {
@@ -53,7 +55,11 @@ struct ExportReport {
     uint64_t dir_bytes = 0;                    // every file in the output directory
 };
 
-// `source`: checkpoint directory or .vlmq package. Fails (vlmq::Error) on a missing source, a source
+// An MLX model directory written by vlmq: recognised by its kOutputMarker.
+OutputKind mlx_output_kind();
+
+// `source`: checkpoint directory or .vlmq package. An existing `out` is replaced only when it is an MLX export
+// vlmq wrote (or empty), or with options.force. Fails (vlmq::Error) on a missing source, a source
 // without the parts the target needs (vision tower, projector, language model), bad options; leaves no
 // output on failure.
 ExportReport export_mlx(const std::filesystem::path& source, const std::filesystem::path& out,
