@@ -19,6 +19,7 @@
 #include "fuzz_util.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "package/integrity.h"
 #include "quant/quant_config.h"
 #include "quant/quantizer.h"
 
@@ -156,7 +157,10 @@ void image_seeds(const Seeds& s) {
 std::string small_package(const fs::path& pkg, size_t count, const fs::path& scratch) {
     json manifest = read_json_file(pkg / "manifest.json");
     std::map<std::string, std::unique_ptr<io::SafetensorsFile>> shards;
-    for (const auto& f : manifest.at("files")) shards[f] = std::make_unique<io::SafetensorsFile>(pkg / f.get<std::string>());
+    for (const auto& f : manifest.at("files")) {
+        const std::string name = f.at("name").get<std::string>();
+        shards[name] = std::make_unique<io::SafetensorsFile>(pkg / name);
+    }
     std::vector<std::pair<int64_t, std::string>> by_size;
     for (const auto& [name, t] : manifest.at("tensors").items()) by_size.emplace_back(t.at("bytes").get<int64_t>(), name);
     std::sort(by_size.begin(), by_size.end());
@@ -181,10 +185,18 @@ std::string small_package(const fs::path& pkg, size_t count, const fs::path& scr
         t["file"] = "model.safetensors";
         tensors[name] = t;
     }
-    manifest["tensors"] = tensors;
-    manifest["files"] = json::array({"model.safetensors"});
     io::write_safetensors(scratch / "shard.safetensors", stored, {{"format", "pt"}});
-    return join_parts({manifest.dump(1), read_text_file(pkg / "config.json"), read_text_file(scratch / "shard.safetensors")});
+    const std::string shard = read_text_file(scratch / "shard.safetensors");
+    const std::string config = read_text_file(pkg / "config.json");
+    // The listed files are what the target writes, with their real sizes and hashes, so a seed passes the
+    // package's structure checks and mutations reach the tensor reader.
+    const auto listed = [](const std::string& name, const std::string& bytes) {
+        return json{{"name", name}, {"bytes", bytes.size()}, {"hash", package::hash_bytes(std::as_bytes(std::span(bytes)))}};
+    };
+    manifest["tensors"] = tensors;
+    manifest["files"] = json::array({listed("model.safetensors", shard)});
+    manifest["side_files"] = json::array({listed("config.json", config)});
+    return join_parts({manifest.dump(1), config, shard});
 }
 
 void package_seeds(const Seeds& s, const fs::path& data, const fs::path& scratch) {
