@@ -6,6 +6,7 @@
 #   scripts/test-fuzz.sh                              every target
 #   scripts/test-fuzz.sh image manifest               only these
 #   VLMQ_FUZZ_SECONDS=600 VLMQ_FUZZ_JOBS=4 scripts/test-fuzz.sh    longer, four at a time
+#   VLMQ_FUZZ_SEED=0 scripts/test-fuzz.sh             a new random seed (CI uses seed 1, so a finding reproduces)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --fuzz
@@ -43,7 +44,7 @@ run_target() {
   [[ $t == image || $t == coreml ]] || dict=(-dict=fuzz/json.dict)
   mkdir -p "$build/corpus/$t"
   if "$build/fuzz/fuzz_$t" "$build/corpus/$t" "$build/seeds/$t" "${dict[@]}" -max_total_time="$seconds" \
-      -max_len="${max_len[$t]}" -timeout="${timeout[$t]:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
+      -max_len="${max_len[$t]}" -timeout="${timeout[$t]:-10}" -rss_limit_mb=2048 -print_final_stats=1 -seed="${VLMQ_FUZZ_SEED:-1}" \
       -artifact_prefix="$build/findings/$t-" >"$build/logs/$t.log" 2>&1; then
     echo "fuzz_$t: no finding in ${seconds} s ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' \
       "$build/logs/$t.log" | grep -o '[0-9]*$') inputs, $(grep -m1 -o 'exec/s: *[0-9]*' "$build/logs/$t.log" \

@@ -50,7 +50,7 @@ void write(const fs::path& p, const std::string& text) {
     std::ofstream(p, std::ios::binary) << text;
 }
 
-void expect_one_line_error(const test::CommandResult& r, const std::string& message) {
+void expect_exact_error(const test::CommandResult& r, const std::string& message) {
     EXPECT_EQ(r.exit_code, 1) << r.err;
     EXPECT_EQ(r.err, "vlmq: error: " + message + "\n");
 }
@@ -70,7 +70,7 @@ TEST(CliBoundedInputs, DeepQuantizationConfig) {
     write(tmp / "objects.json", R"({"components": )" + deep + "}");
     write(tmp / "arrays.json", R"({"overrides": )" + std::string(100000, '[') + std::string(100000, ']') + "}");
     for (const char* f : {"objects.json", "arrays.json"})
-        expect_one_line_error(dry_run(tmp / f), (tmp / f).string() + ": invalid JSON: arrays/objects nested deeper "
+        expect_exact_error(dry_run(tmp / f), (tmp / f).string() + ": invalid JSON: arrays/objects nested deeper "
                                                                       "than 128 levels");
 }
 
@@ -80,13 +80,13 @@ TEST(CliBoundedInputs, OverflowingNumbers) {
     write(tmp / "neg.json", R"({"decoder": "int8", "validation": {"max_drop": -1e400}})");
     const std::string digits = "9" + std::string(400, '9');
     write(tmp / "int.json", R"({"decoder": {"bits": )" + digits + "}}");
-    expect_one_line_error(dry_run(tmp / "pos.json"), (tmp / "pos.json").string() +
+    expect_exact_error(dry_run(tmp / "pos.json"), (tmp / "pos.json").string() +
                                                          ": field 'calibration_samples': number 1e400 is out of range "
                                                          "(beyond +-1.8e308)");
-    expect_one_line_error(dry_run(tmp / "neg.json"), (tmp / "neg.json").string() +
+    expect_exact_error(dry_run(tmp / "neg.json"), (tmp / "neg.json").string() +
                                                          ": field 'max_drop': number -1e400 is out of range (beyond "
                                                          "+-1.8e308)");
-    expect_one_line_error(dry_run(tmp / "int.json"), (tmp / "int.json").string() + ": field 'bits': number " + digits +
+    expect_exact_error(dry_run(tmp / "int.json"), (tmp / "int.json").string() + ": field 'bits': number " + digits +
                                                          " is out of range (beyond +-1.8e308)");
 }
 
@@ -119,7 +119,7 @@ TEST(CliBoundedInputs, ImagesClaimingHugeSizes) {
     write(tmp / "huge.gif", gif);
     for (const char* f : {"huge.png", "huge.gif"}) {
         const auto r = run_bounded({"run", "--model", model(), "--image", (tmp / f).string(), "--prompt", "hi"});
-        expect_one_line_error(r, (tmp / f).string() + ": cannot decode image: 16384x16384 = 268435456 pixels exceeds "
+        expect_exact_error(r, (tmp / f).string() + ": cannot decode image: 16384x16384 = 268435456 pixels exceeds "
                                                       "the 67108864 pixel limit");
     }
 }
@@ -130,21 +130,21 @@ TEST(CliBoundedInputs, FifosAndDevicesInPlaceOfInputs) {
     ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
     const std::string is_fifo = ": is a FIFO (named pipe), expected a regular file";
     const std::string is_dev = "/dev/zero: is a character device, expected a regular file";
-    expect_one_line_error(dry_run(fifo), fifo.string() + is_fifo);
-    expect_one_line_error(dry_run("/dev/zero"), is_dev);
+    expect_exact_error(dry_run(fifo), fifo.string() + is_fifo);
+    expect_exact_error(dry_run("/dev/zero"), is_dev);
     for (const std::string& img : {fifo.string(), std::string("/dev/zero")}) {
         const auto r = run_bounded({"run", "--model", model(), "--image", img, "--prompt", "hi"});
-        expect_one_line_error(r, img + ": cannot decode image" + (img == "/dev/zero" ? is_dev.substr(9) : is_fifo));
+        expect_exact_error(r, img + ": cannot decode image" + (img == "/dev/zero" ? is_dev.substr(9) : is_fifo));
     }
     // A model directory whose config.json is a FIFO, and one whose weights are /dev/zero.
     const fs::path m1 = tmp / "m1", m2 = tmp / "m2";
     fs::create_directories(m1);
     ASSERT_EQ(::mkfifo((m1 / "config.json").c_str(), 0600), 0);
-    expect_one_line_error(run_bounded({"inspect", m1.string()}), (m1 / "config.json").string() + is_fifo);
+    expect_exact_error(run_bounded({"inspect", m1.string()}), (m1 / "config.json").string() + is_fifo);
     fs::create_directories(m2);
     fs::copy_file(test::tiny_model_dir() / "config.json", m2 / "config.json");
     fs::create_symlink("/dev/zero", m2 / "model.safetensors");
-    expect_one_line_error(run_bounded({"inspect", m2.string()}),
+    expect_exact_error(run_bounded({"inspect", m2.string()}),
                           (m2 / "model.safetensors").string() + ": is a character device, expected a regular file");
 }
 
@@ -156,7 +156,7 @@ TEST(CliBoundedInputs, DatasetImagesOutsideTheDataFolder) {
     write(q, R"({"question_id": 3, "image": "../outside.png", "text": "What shape?"})");
     const std::string real = fs::weakly_canonical(tmp / "outside.png").string();
     const auto r = run_bounded({"eval", "--model", model(), "--data", q.string()});
-    expect_one_line_error(r, q.string() + ": question_id 3: image '" + (tmp / "outside.png").string() + "' resolves to '" +
+    expect_exact_error(r, q.string() + ": question_id 3: image '" + (tmp / "outside.png").string() + "' resolves to '" +
                                  real + "', outside the image folder '" + fs::weakly_canonical(data).string() +
                                  "' (allow with --allow-outside-data)");
     const auto allowed = run_bounded({"eval", "--model", model(), "--data", q.string(), "--allow-outside-data", "--json"});

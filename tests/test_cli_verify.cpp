@@ -20,7 +20,7 @@ const std::string kQuestion = "What shape is the purple object?";
 
 std::string image() { return (test::tiny_data_dir() / "test" / "images" / "test_00001.png").string(); }
 
-void expect_one_line_error(const test::CommandResult& r, const std::vector<std::string>& needles) {
+void expect_error_naming(const test::CommandResult& r, const std::vector<std::string>& needles) {
     EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
     EXPECT_EQ(r.err.rfind("vlmq: error: ", 0), 0u) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
@@ -111,13 +111,13 @@ TEST_F(CliVerify, GoodPackageVerifiesAndRunsDeterministically) {
 TEST_F(CliVerify, FlippedCodeByteStopsEveryCommand) {
     flip_code_byte();
     const std::vector<std::string> needles{pkg(), shard_, "tensor '" + tensor_ + "'", "recorded hash"};
-    expect_one_line_error(run(), needles);
-    expect_one_line_error(test::run_vlmq({"verify", pkg()}), needles);
-    expect_one_line_error(test::run_vlmq({"dequantize", pkg(), "--out", (tmp_ / "d").string()}), needles);
-    expect_one_line_error(test::run_vlmq({"export", "mlx", "--model", pkg(), "--out", (tmp_ / "m").string()}), needles);
-    expect_one_line_error(
+    expect_error_naming(run(), needles);
+    expect_error_naming(test::run_vlmq({"verify", pkg()}), needles);
+    expect_error_naming(test::run_vlmq({"dequantize", pkg(), "--out", (tmp_ / "d").string()}), needles);
+    expect_error_naming(test::run_vlmq({"export", "mlx", "--model", pkg(), "--out", (tmp_ / "m").string()}), needles);
+    expect_error_naming(
         test::run_vlmq({"export", "coreml", "--model", pkg(), "--out", (tmp_ / "c.mlpackage").string()}), needles);
-    expect_one_line_error(test::run_vlmq({"eval", "--model", pkg(), "--data", (test::tiny_data_dir() / "val").string(),
+    expect_error_naming(test::run_vlmq({"eval", "--model", pkg(), "--data", (test::tiny_data_dir() / "val").string(),
                                           "--samples", "1"}),
                           needles);
     EXPECT_FALSE(fs::exists(tmp_ / "d") || fs::exists(tmp_ / "m") || fs::exists(tmp_ / "c.mlpackage"));
@@ -135,7 +135,7 @@ TEST_F(CliVerify, DequantizeRefusesATensorTheManifestDoesNotList) {
     write_manifest();
     for (const std::string& extra : {"--threads=1", "--no-verify"}) {  // a global option, given after the command
         const std::vector<std::string> args{"dequantize", pkg(), "--out", (tmp_ / "d").string(), extra};
-        expect_one_line_error(test::run_vlmq(args),
+        expect_error_naming(test::run_vlmq(args),
                               {shard_, "tensor '" + tensor_ + "' is stored in the shard but not listed in the manifest"});
         EXPECT_FALSE(fs::exists(tmp_ / "d"));
     }
@@ -152,14 +152,14 @@ TEST_F(CliVerify, StructureChecksRunWithNoVerify) {
         s.put(char(0x01));
         s.put(char(0x7e));
     }
-    expect_one_line_error(run({"--no-verify"}), {shard_, "tensor '" + tensor_ + "'", "scale [row 0, group 0] is NaN"});
-    expect_one_line_error(test::run_vlmq({"--no-verify", "inspect", pkg()}), {"scale [row 0, group 0] is NaN"});
+    expect_error_naming(run({"--no-verify"}), {shard_, "tensor '" + tensor_ + "'", "scale [row 0, group 0] is NaN"});
+    expect_error_naming(test::run_vlmq({"--no-verify", "inspect", pkg()}), {"scale [row 0, group 0] is NaN"});
     // A manifest that lies about a format.
     fs::remove_all(pkg_);
     SetUp();
     m_["tensors"][tensor_]["format"] = "int4_g64_sym";
     write_manifest();
-    expect_one_line_error(run({"--no-verify"}), {shard_, "tensor '" + tensor_ + "'", "format int4_g64_sym"});
+    expect_error_naming(run({"--no-verify"}), {shard_, "tensor '" + tensor_ + "'", "format int4_g64_sym"});
 }
 
 }  // namespace
