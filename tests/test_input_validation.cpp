@@ -13,7 +13,9 @@
 #include "arch/fastvlm_arch.h"
 #include "core/error.h"
 #include "core/json_util.h"
+#include "core/fs_util.h"
 #include "model/fastvlm_tensors.h"
+#include "package/integrity.h"
 #include "package/weights.h"
 #include "qformat/format.h"
 #include "quant/quant_config.h"
@@ -143,6 +145,15 @@ TEST(ModelConfigCli, PackageWithBadConfigIsRejected) {
     json c = read_json_file(fs::path(pkg) / "config.json");
     c["hidden_act"] = "relu";
     write_json(fs::path(pkg) / "config.json", c);
+    // The manifest records the new config's size and hash, so the package is intact and only its config is bad.
+    const std::string text = read_text_file(fs::path(pkg) / "config.json");
+    ordered_json m = ordered_json::parse(read_text_file(fs::path(pkg) / "manifest.json"));
+    for (auto& f : m["side_files"])
+        if (f["name"] == "config.json") {
+            f["bytes"] = text.size();
+            f["hash"] = package::hash_bytes(std::as_bytes(std::span(text)));
+        }
+    write_file_atomic(fs::path(pkg) / "manifest.json", m.dump(2));
     expect_one_line_error(test::run_vlmq({"run", "--model", pkg, "--image", image_path(), "--prompt", "hi"}),
                           "'hidden_act'");
     expect_one_line_error(test::run_vlmq({"dequantize", pkg, "--out", (tmp / "d").string()}), "'hidden_act'");
@@ -362,7 +373,7 @@ TEST(OptionsCli, OutOfRangeValuesAreOneLineErrors) {
         {with(quantize, {"--min-retention", "nan"}), "--min-retention: 'nan' is not a finite number in [0, 1]"},
         {with(quantize, {"--min-retention", "1.5"}), "--min-retention: '1.5'"},
         {with(quantize, {"--seed", "-1"}), "--seed: '-1' is not an integer in 0..18446744073709551615"},
-        {with(quantize, {"--shard-gb", "0"}), "--shard-gb: '0' is not a finite number in [0.001, 1000000]"},
+        {with(quantize, {"--shard-gb", "0"}), "--shard-gb: '0' is not a finite number in [1e-06, 1000000]"},
         {with(quantize, {"--calib-samples", "0"}), "--calib-samples: '0' is not an integer in 1..10000000"},
         {with(quantize, {"--val-samples", "99999999999"}), "--val-samples: '99999999999'"},
         {with(quantize, {"--feature-cache-mb", "-1"}), "--feature-cache-mb: '-1'"},

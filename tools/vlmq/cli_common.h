@@ -71,7 +71,7 @@ inline constexpr int kMaxThreads = 1024;
 // Sizes in MB (--target-size, caches, budgets): up to a petabyte.
 inline constexpr double kMaxMegabytes = 1e9;
 // Shard sizes in GB: from 1 MB (smaller would put every tensor in a file of its own) to a petabyte.
-inline constexpr double kMinShardGb = 1e-3, kMaxShardGb = 1e6;
+inline constexpr double kMinShardGb = 1e-6, kMaxShardGb = 1e6;
 // Generated tokens per answer.
 inline constexpr int64_t kMaxNewTokens = 1 << 20;
 
