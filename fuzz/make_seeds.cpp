@@ -111,8 +111,9 @@ void json_seeds(const Seeds& s, const fs::path& data, const fs::path& configs) {
             const fs::path d = data / m / "data" / split;
             const std::string name = std::string(m) + "-" + split;
             s.put("dataset_llava", name, join_parts({first_lines(d / "questions.jsonl", 8), first_lines(d / "answers.jsonl", 8)}));
-            s.put("dataset_vqav2", name,
-                  join_parts({first_entries(d / "vqa_questions.json", 6), first_entries(d / "vqa_annotations.json", 6)}));
+            if (fs::exists(d / "vqa_questions.json"))
+                s.put("dataset_vqav2", name,
+                      join_parts({first_entries(d / "vqa_questions.json", 6), first_entries(d / "vqa_annotations.json", 6)}));
         }
         for (const auto& e : fs::directory_iterator(data / m / "golden"))
             if (e.path().extension() == ".png") s.put("image", std::string(m) + "-" + e.path().stem().string(), read_text_file(e.path()));

@@ -9,7 +9,7 @@ json read_json_file(const std::filesystem::path& path) {
     const std::string text = read_text_file(path);
     try {
         return json::parse(text);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
         fail("{}: invalid JSON: {}", path.string(), e.what());
     }
 }

@@ -23,7 +23,7 @@ void read_jsonl(const std::filesystem::path& path, const std::function<void(cons
         json obj;
         try {
             obj = json::parse(line);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
             fail("{}: invalid JSON: {}", where, e.what());
         }
         if (!obj.is_object()) fail("{}: expected a JSON object per line", where);

@@ -29,7 +29,7 @@ Predictions read_predictions(const std::filesystem::path& path) {
         json doc;
         try {
             doc = json::parse(text);
-        } catch (const json::parse_error& e) {
+        } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
             fail("{}: invalid JSON: {}", path.string(), e.what());
         }
         for (size_t i = 0; i < doc.size(); ++i) {
