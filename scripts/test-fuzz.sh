@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI step (docs/fuzzing.md): builds the libFuzzer targets with Clang, ASan + UBSan in build-fuzz/, writes their
-# seed corpora from tests/data, and runs each target for VLMQ_FUZZ_SECONDS seconds (default 30), two at a time.
+# seed corpora from tests/data, and runs each target for VLMQ_FUZZ_SECONDS seconds (default 20), two at a time.
 # Fails on any finding: a crash, a sanitizer report, a leak, an input slower than its timeout or an allocation
 # over the memory limit. The input that caused it is kept in build-fuzz/findings/.
 #   scripts/test-fuzz.sh                              every target
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --fuzz
-seconds=${VLMQ_FUZZ_SECONDS:-30}
+seconds=${VLMQ_FUZZ_SECONDS:-20}
 jobs=${VLMQ_FUZZ_JOBS:-2}
 build=build-fuzz
 
@@ -46,9 +46,9 @@ run_target() {
   if "$build/fuzz/fuzz_$t" "$build/corpus/$t" "$build/seeds/$t" "${dict[@]}" -max_total_time="$seconds" \
       -max_len="${max_len[$t]}" -timeout="${timeout[$t]:-10}" -rss_limit_mb=2048 -print_final_stats=1 -seed="${VLMQ_FUZZ_SEED:-1}" \
       -artifact_prefix="$build/findings/$t-" >"$build/logs/$t.log" 2>&1; then
-    echo "fuzz_$t: no finding in ${seconds} s ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' \
-      "$build/logs/$t.log" | grep -o '[0-9]*$') inputs, $(grep -m1 -o 'exec/s: *[0-9]*' "$build/logs/$t.log" \
-      | tail -1 | grep -o '[0-9]*$') exec/s)"
+    local stat="$build/logs/$t.log"
+    echo "fuzz_$t: no finding in ${seconds} s ($(awk '/number_of_executed_units/{print $2}' "$stat") inputs," \
+      "$(awk '/average_exec_per_sec/{print $2}' "$stat") exec/s)"
   else
     echo "fuzz_$t: FINDING (log $build/logs/$t.log, input in $build/findings/)" >&2
     tail -n 40 "$build/logs/$t.log" >&2

@@ -327,6 +327,26 @@ TEST(Dataset, VqaJsonErrors) {
                                             (tmp / "images" / "s_00003.png").string()));
 }
 
+// Found by fuzz_dataset_llava / fuzz_dataset_vqav2: a number beyond double's range made nlohmann throw
+// out_of_range, which escaped as an internal error instead of an input error.
+TEST(Dataset, NumbersOutOfRangeAreInvalidJson) {
+    test::TempDir tmp;
+    const fs::path q = tmp / "questions.jsonl";
+    write(q, "{\"question_id\": 1, \"image\": \"a.png\", \"text\": \"Q\"}\n{\"question_id\": 1e400}\n");
+    EXPECT_EQ(load_error(spec_for(q)),
+              q.string() + ":2: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+    write(q, "{\"question_id\": -2e308, \"image\": \"a.png\", \"text\": \"Q\"}\n");
+    EXPECT_EQ(load_error(spec_for(q)),
+              q.string() + ":1: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '-2e308'");
+
+    const fs::path vq = tmp / "vqa" / "vqa_questions.json";
+    write(vq, R"({"data_subtype": "s", "questions": [{"image_id": 3, "question": "Q", "question_id": 1e999}]})");
+    DatasetSpec spec = spec_for(vq.parent_path());
+    spec.check_images = false;
+    EXPECT_EQ(load_error(spec),
+              vq.string() + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'");
+}
+
 TEST(Dataset, PathErrors) {
     test::TempDir tmp;
     EXPECT_EQ(load_error(spec_for(tmp / "nope.jsonl")), (tmp / "nope.jsonl").string() + ": no such file or directory");

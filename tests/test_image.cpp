@@ -173,3 +173,36 @@ TEST(Image, AbsurdDimensionsAreRejectedBeforeDecoding) {
         EXPECT_NE(std::string(e.what()).find("20000"), std::string::npos) << e.what();
     }
 }
+
+// Found by fuzz_image: a DHT segment declaring more than 256 codes made stb_image write past its Huffman
+// size table (UBSan: index 257 out of bounds). Three variants: before the frame header, a DC table with 300
+// codes spread over lengths, and a second table in the same segment after a valid one.
+TEST(Image, JpegHuffmanTablesWithMoreThan256CodesAreRejected) {
+    auto jpeg = [](const std::vector<std::string>& tables) {
+        std::string body;
+        for (const auto& t : tables) body += t;
+        const size_t len = body.size() + 2;
+        return std::string("\xff\xd8\xff\xc4", 4) + char(len >> 8) + char(len & 0xff) + body +
+               std::string("\xff\xd9", 2);
+    };
+    auto table = [](uint8_t id, std::vector<uint8_t> counts) {
+        std::string t(1, char(id));
+        size_t n = 0;
+        for (uint8_t c : counts) t += char(c), n += c;
+        return t + std::string(n, '\x01');
+    };
+    std::vector<uint8_t> c257(16, 0), c300(16, 0), ok(16, 0);
+    c257[15] = 255, c257[14] = 2;
+    for (size_t i = 0; i < 16; ++i) c300[i] = i < 12 ? 25 : 0;
+    ok[1] = 5;
+    for (const std::string& bytes : {jpeg({table(0x10, c257)}), jpeg({table(0x00, c300)}),
+                                     jpeg({table(0x00, ok), table(0x11, c257)})}) {
+        const std::string err = test::error_of([&] { decode_image(std::as_bytes(std::span(bytes.data(), bytes.size())), "h.jpg"); });
+        EXPECT_EQ(err, "h.jpg: cannot decode image: bad JPEG Huffman table (more than 256 codes)");
+    }
+    // The fuzzer's input shape: a JFIF header, then the oversized table; a valid table alone still reaches stb.
+    const std::string valid = jpeg({table(0x00, ok)});
+    const std::string err = test::error_of([&] { decode_image(std::as_bytes(std::span(valid.data(), valid.size())), "v.jpg"); });
+    EXPECT_EQ(err.rfind("v.jpg: cannot decode image: ", 0), 0u);
+    EXPECT_EQ(err.find("Huffman table (more than"), std::string::npos) << err;
+}

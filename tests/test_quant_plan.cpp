@@ -175,6 +175,23 @@ TEST(Plan, UnclaimedTensorIsAnError) {
     }
 }
 
+// Found by fuzz_quant_config and fuzz_model_config: read_json_file let nlohmann's out_of_range (a number beyond
+// double's range) escape as an internal error; it is invalid JSON, reported with the file name.
+TEST(QuantConfig, NumberOutOfRangeInTheFileIsInvalidJson) {
+    test::TempDir tmp;
+    const auto load_error = [&](const std::string& text) {
+        std::ofstream(tmp / "q.json") << text;
+        return test::error_of([&] { QuantConfig::load(tmp / "q.json", arch::fastvlm_arch_table()); });
+    };
+    const std::string f = (tmp / "q.json").string();
+    EXPECT_EQ(load_error(R"({"calibration_samples": 1e400})"),
+              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+    EXPECT_EQ(load_error(R"({"validation": {"min_retention": -1E+309}})"),
+              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '-1E+309'");
+    EXPECT_EQ(load_error(R"({"decoder": {"bits": 4, "group_size": 32e999}})"),
+              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '32e999'");
+}
+
 TEST(QuantConfig, ParsesAdrFileAndRejectsBadInput) {
     const QuantConfig c = QuantConfig::load(std::filesystem::path(VLMQ_TEST_DATA) / ".." / ".." / "configs" / "adr-001.json",
                                           arch::fastvlm_arch_table());

@@ -87,4 +87,9 @@ TEST(VqaResultsIo, ReadErrors) {
     EXPECT_EQ(err("x", "{\"question_id\": 1, \"text\": \"a\"}\n\n{\"question_id\": 1, \"answer\": \"b\"}\n"),
               f + ":3: duplicate question_id 1");
     EXPECT_EQ(err("x", "[{\"question_id\": 1,").rfind(f + ": invalid JSON: ", 0), 0u);
+    // A number beyond double's range is invalid JSON too, in both layouts (was an uncaught out_of_range).
+    EXPECT_EQ(err("x", R"([{"question_id": 1e400, "answer": "a"}])"),
+              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+    EXPECT_EQ(err("x", "{\"question_id\": 1, \"answer\": \"a\"}\n{\"question_id\": 9e9999}\n"),
+              f + ":2: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '9e9999'");
 }
