@@ -334,17 +334,17 @@ TEST(Dataset, NumbersOutOfRangeAreInvalidJson) {
     const fs::path q = tmp / "questions.jsonl";
     write(q, "{\"question_id\": 1, \"image\": \"a.png\", \"text\": \"Q\"}\n{\"question_id\": 1e400}\n");
     EXPECT_EQ(load_error(spec_for(q)),
-              q.string() + ":2: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+              q.string() + ":2: field 'question_id': number 1e400 is out of range (beyond +-1.8e308)");
     write(q, "{\"question_id\": -2e308, \"image\": \"a.png\", \"text\": \"Q\"}\n");
     EXPECT_EQ(load_error(spec_for(q)),
-              q.string() + ":1: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '-2e308'");
+              q.string() + ":1: field 'question_id': number -2e308 is out of range (beyond +-1.8e308)");
 
     const fs::path vq = tmp / "vqa" / "vqa_questions.json";
     write(vq, R"({"data_subtype": "s", "questions": [{"image_id": 3, "question": "Q", "question_id": 1e999}]})");
     DatasetSpec spec = spec_for(vq.parent_path());
     spec.check_images = false;
     EXPECT_EQ(load_error(spec),
-              vq.string() + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e999'");
+              vq.string() + ": field 'question_id': number 1e999 is out of range (beyond +-1.8e308)");
 }
 
 TEST(Dataset, PathErrors) {

@@ -95,6 +95,18 @@ TEST(ModelConfig, EachBadFieldIsNamed) {
     }
 }
 
+// Found by fuzz_model_config: a config that is a JSON string escaped as an internal error.
+TEST(ModelConfig, ConfigMustBeAnObject) {
+    for (const char* text : {R"("assign")", "[1, 2]", "3", "null"}) {
+        try {
+            arch::arch_table_for_config(json::parse(text), "c.json");
+            ADD_FAILURE() << text;
+        } catch (const Error& e) {
+            EXPECT_EQ(std::string(e.what()).rfind("c.json: expected a JSON object, got ", 0), 0u) << e.what();
+        }
+    }
+}
+
 TEST(ModelConfig, ReluIsNotRunAsSilu) {
     json c = tiny_config();
     c["hidden_act"] = "relu";

@@ -185,11 +185,11 @@ TEST(QuantConfig, NumberOutOfRangeInTheFileIsInvalidJson) {
     };
     const std::string f = (tmp / "q.json").string();
     EXPECT_EQ(load_error(R"({"calibration_samples": 1e400})"),
-              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+              f + ": field 'calibration_samples': number 1e400 is out of range (beyond +-1.8e308)");
     EXPECT_EQ(load_error(R"({"validation": {"min_retention": -1E+309}})"),
-              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '-1E+309'");
+              f + ": field 'min_retention': number -1E+309 is out of range (beyond +-1.8e308)");
     EXPECT_EQ(load_error(R"({"decoder": {"bits": 4, "group_size": 32e999}})"),
-              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '32e999'");
+              f + ": field 'group_size': number 32e999 is out of range (beyond +-1.8e308)");
 }
 
 TEST(QuantConfig, ParsesAdrFileAndRejectsBadInput) {

@@ -89,7 +89,7 @@ TEST(VqaResultsIo, ReadErrors) {
     EXPECT_EQ(err("x", "[{\"question_id\": 1,").rfind(f + ": invalid JSON: ", 0), 0u);
     // A number beyond double's range is invalid JSON too, in both layouts (was an uncaught out_of_range).
     EXPECT_EQ(err("x", R"([{"question_id": 1e400, "answer": "a"}])"),
-              f + ": invalid JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'");
+              f + ": field 'question_id': number 1e400 is out of range (beyond +-1.8e308)");
     EXPECT_EQ(err("x", "{\"question_id\": 1, \"answer\": \"a\"}\n{\"question_id\": 9e9999}\n"),
-              f + ":2: invalid JSON: [json.exception.out_of_range.406] number overflow parsing '9e9999'");
+              f + ":2: field 'question_id': number 9e9999 is out of range (beyond +-1.8e308)");
 }

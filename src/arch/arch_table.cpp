@@ -53,6 +53,7 @@ std::string regex_any_of(std::initializer_list<std::string_view> texts) {
 }
 
 ArchTable arch_table_for_config(const json& config, const std::string& where) {
+    if (!config.is_object()) fail("{}: expected a JSON object, got {}", where, config.type_name());
     std::string model_type = config.value("model_type", "");
     if (model_type == "llava_qwen2" || model_type == "fastvlm") return fastvlm_arch_table();
     if (config.contains("architectures") && config["architectures"].is_array())
