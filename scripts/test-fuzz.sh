@@ -7,22 +7,23 @@
 #   scripts/test-fuzz.sh image manifest               only these
 #   VLMQ_FUZZ_SECONDS=600 VLMQ_FUZZ_JOBS=4 scripts/test-fuzz.sh    longer, four at a time
 #   VLMQ_FUZZ_SEED=0 scripts/test-fuzz.sh             a new random seed (CI uses seed 1, so a finding reproduces)
+#   VLMQ_FUZZ_BUILD=build-san scripts/test-fuzz.sh    the targets of scripts/test-sanitize.sh's build (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --fuzz
 seconds=${VLMQ_FUZZ_SECONDS:-20}
 jobs=${VLMQ_FUZZ_JOBS:-2}
-build=build-fuzz
+build=${VLMQ_FUZZ_BUILD:-build-fuzz}
+jobs_build=$(getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu)
 
-if [[ "$(uname)" == "Darwin" ]]; then  # Apple's clang has no libFuzzer; Homebrew's llvm has
-  llvm=$(brew --prefix llvm)
-  export CC="$llvm/bin/clang" CXX="$llvm/bin/clang++"
-else
-  export CC=${CC:-clang} CXX=${CXX:-clang++}
+source scripts/use-clang.sh
+if [[ $build == build-fuzz ]]; then  # its own build: the library and the targets only
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="$vlmq_sanitize_flags" \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="$vlmq_sanitize_flags" -DVLMQ_FUZZ=ON -DVLMQ_BUILD_TESTS=OFF >/dev/null
+else  # a build configured elsewhere with -DVLMQ_FUZZ=ON (scripts/test-sanitize.sh): build only what is missing
+  grep -q "^VLMQ_FUZZ:BOOL=ON" "$build/CMakeCache.txt" 2>/dev/null ||
+    { echo "test-fuzz.sh: $build is not a build configured with -DVLMQ_FUZZ=ON" >&2; exit 1; }
 fi
-[[ $CXX == *clang* ]] || { echo "test-fuzz.sh: CXX must be Clang (libFuzzer), got $CXX" >&2; exit 1; }
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVLMQ_FUZZ=ON >/dev/null
-cmake --build "$build" -j "$(getconf _NPROCESSORS_ONLN 2>/dev/null || sysctl -n hw.ncpu)"
 
 # Per target: -max_len (bytes) and -timeout (seconds per input). The JSON inputs stay short enough that
 # nesting cannot exhaust the stack before the parser's depth limit does; the largest seed of each target fits.
@@ -30,6 +31,7 @@ declare -A max_len=(
   [safetensors]=65536 [model_config]=8192 [quant_config]=8192 [tokenizer]=32768 [dataset_llava]=16384
   [dataset_vqav2]=16384 [dataset_cocoqa]=8192 [manifest]=131072 [image]=65536 [coreml]=262144)
 declare -A timeout=([image]=20 [manifest]=20 [coreml]=20)
+cmake --build "$build" -j "$jobs_build" --target vlmq_fuzz_seeds $(printf 'fuzz_%s ' "${!max_len[@]}")
 targets=("$@")
 ((${#targets[@]})) || targets=("${!max_len[@]}")
 

@@ -26,6 +26,16 @@
 #include "text/tokenizer_json.h"
 #include "test_util.h"
 
+// GCC announces AddressSanitizer with __SANITIZE_ADDRESS__, Clang only through __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define VLMQ_TEST_HAS_ASAN 1
+#endif
+#endif
+#ifndef VLMQ_TEST_HAS_ASAN
+#define VLMQ_TEST_HAS_ASAN 0
+#endif
+
 using namespace vlmq;
 namespace fs = std::filesystem;
 using test::error_of;
