@@ -18,10 +18,14 @@
 #include "core/json_util.h"
 #include "core/pattern.h"
 #include "eval/dataset.h"
+#include "export/coreml/mlpackage.h"
 #include "image/image.h"
 #include "io/checkpoint.h"
 #include "io/mapped_file.h"
+#include "io/output_kinds.h"
 #include "io/safetensors.h"
+#include "package/writer.h"
+#include "pipeline/progressive_report.h"
 #include "quant/quant_config.h"
 #include "text/tokenizer_json.h"
 #include "test_util.h"
@@ -145,6 +149,42 @@ TEST(BoundedJson, ValidDocumentsParseAsBefore) {
     EXPECT_EQ(error_of([&] { parse_json(text, "x.json", {.reject_duplicate_keys = true}); }),
               "x.json: duplicate key 'a'");
     EXPECT_TRUE(error_of([] { parse_json("{\"a\": 1} x", "x.json"); }).starts_with("x.json: invalid JSON: "));
+}
+
+TEST(BoundedJson, OrderedReaderKeepsFileOrderUnderTheSameLimits) {
+    EXPECT_EQ(parse_ordered_json(R"({"b": 1, "a": [2, {"d": 3, "c": 4}]})", "o.json").dump(),
+              R"({"b":1,"a":[2,{"d":3,"c":4}]})");
+    EXPECT_EQ(error_of([] { parse_ordered_json(nested_objects(100000), "o.json"); }),
+              fmt::format("o.json: invalid JSON: arrays/objects nested deeper than {} levels", kMaxJsonDepth));
+    EXPECT_EQ(error_of([] { parse_ordered_json(R"({"x": {"y": [1, 1e400]}})", "o.json"); }),
+              "o.json: field 'y': number 1e400 is out of range (beyond +-1.8e308)");
+    EXPECT_EQ(error_of([] { parse_ordered_json(R"({"a": 1, "a": 2})", "o.json", {.reject_duplicate_keys = true}); }),
+              "o.json: duplicate key 'a'");
+    // The tokenizer's streaming reader builds the same tree: inside an array the error names the array's field.
+    EXPECT_EQ(error_of([] { text::parse_tokenizer_json(R"({"added_tokens": [1, 1e400]})", "tok.json"); }),
+              "tok.json: field 'added_tokens': number 1e400 is out of range (beyond +-1.8e308)");
+    EXPECT_EQ(text::parse_tokenizer_json(R"({"z": [1, {"k": null}], "model": {"vocab": {"a": 0}, "type": "BPE"}})",
+                                         "tok.json")
+                  .config.dump(),
+              R"({"model":{"type":"BPE"},"z":[1,{"k":null}]})");
+}
+
+// Whatever sits at --out is looked at before it may be replaced; a hostile file there is not recognised as a vlmq
+// output, and its nesting cannot exhaust the stack (report.json used to be re-serialised for the comparison).
+TEST(BoundedJson, FilesFoundAtAnOutputAreReadBounded) {
+    test::TempDir tmp;
+    const std::string deep = nested_arrays(100000);
+    write(tmp / "report.json", R"({"baseline": 1, "steps": [], "final": )" + deep + R"(, "final_config": {}})");
+    EXPECT_FALSE(pipeline::report_output_kind().recognise(tmp / "report.json"));
+    write(tmp / "pkg" / "manifest.json", R"({"format": "vlmq", "x": )" + deep + "}");
+    EXPECT_FALSE(package::package_output_kind().recognise(tmp / "pkg"));
+    write(tmp / "m.mlpackage" / "Manifest.json", R"({"rootModelIdentifier": )" + deep + "}");
+    write(tmp / "m.mlpackage" / "Data" / "com.apple.CoreML" / "model.mlmodel", "x");
+    EXPECT_FALSE(exporters::coreml::mlpackage_output_kind().recognise(tmp / "m.mlpackage"));
+    write(tmp / "s.safetensors", safetensors_bytes(R"({"__metadata__": {"format": "vlmq-calibration", "x": )" + deep + "}}"));
+    EXPECT_FALSE(io::safetensors_output_kind("stats", "vlmq-calibration").recognise(tmp / "s.safetensors"));
+    write(tmp / "ok.safetensors", safetensors_bytes(R"({"__metadata__": {"format": "vlmq-calibration"}})"));
+    EXPECT_TRUE(io::safetensors_output_kind("stats", "vlmq-calibration").recognise(tmp / "ok.safetensors"));
 }
 
 // --- 5c. Safetensors headers ------------------------------------------------------------------------------

@@ -153,7 +153,8 @@ std::unique_ptr<CalibrationStats> broadcast_stats(std::unique_ptr<CalibrationSta
         received->merge(name, std::move(s));
     }
     received->samples = samples;
-    received->provenance = ordered_json::parse(std::string(reinterpret_cast<const char*>(prov.data()), prov.size()));
+    received->provenance =
+        parse_ordered_json(std::string_view(reinterpret_cast<const char*>(prov.data()), prov.size()), "provenance");
     return received;
 }
 

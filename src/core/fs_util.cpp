@@ -16,36 +16,6 @@ namespace vlmq {
 
 std::string read_text_file(const fs::path& path) { return read_input_file(path, kMaxTextFileBytes); }
 
-int open_regular_file(const fs::path& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) return -1;
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-std::optional<std::string> read_regular_file(const fs::path& path, uint64_t max_bytes) {
-    const int fd = open_regular_file(path);
-    if (fd < 0) return std::nullopt;
-    struct stat st {};
-    std::optional<std::string> out;
-    if (::fstat(fd, &st) == 0 && uint64_t(st.st_size) <= max_bytes) {
-        std::string bytes(size_t(st.st_size), '\0');
-        size_t done = 0;
-        while (done < bytes.size()) {
-            const ssize_t r = ::pread(fd, bytes.data() + done, bytes.size() - done, off_t(done));
-            if (r <= 0) break;
-            done += size_t(r);
-        }
-        if (done == bytes.size()) out = std::move(bytes);
-    }
-    ::close(fd);
-    return out;
-}
-
 TempFile create_temp_file(const fs::path& target, mode_t mode) {
     std::random_device rd;
     for (int attempt = 0; attempt < 100; ++attempt) {

@@ -15,12 +15,6 @@ namespace fs = std::filesystem;
 // A regular file of at most kMaxTextFileBytes (core/input_file.h), whole.
 std::string read_text_file(const fs::path& path);
 
-// For looking at a path that may be anything (a FIFO, a device, a symbolic link): a descriptor of the regular
-// file at `path` itself (O_NOFOLLOW | O_NONBLOCK, then fstat), or -1. The caller closes it.
-int open_regular_file(const fs::path& path);
-// The bytes of the regular file at `path` when it has at most `max_bytes`; nullopt otherwise (never throws).
-std::optional<std::string> read_regular_file(const fs::path& path, uint64_t max_bytes);
-
 // A new file "<target>.tmp-<pid>-<random>" opened for writing with O_CREAT | O_EXCL | O_NOFOLLOW: whatever is
 // already at that name (a stale file, a planted symbolic link) is never opened; another name is tried.
 struct TempFile {

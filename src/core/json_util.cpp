@@ -4,89 +4,81 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/json_tree.h"
 
 namespace vlmq {
 
 namespace {
 
-// A SAX tree builder with the limits of parse_json. (nlohmann's callback parser cannot be used for this: on
-// every closed object it scans all of the parent's children, which makes a 30,000-entry object quadratic.)
-class BoundedBuilder : public nlohmann::json_sax<json> {
+// parse_json's SAX reader: every event goes into a JsonTree, which applies the limits.
+template <class Json>
+class BoundedBuilder : public nlohmann::json_sax<Json> {
+    using Base = nlohmann::json_sax<Json>;
+
 public:
-    BoundedBuilder(const std::string& where, JsonParseOptions options) : where_(where), options_(options) {}
+    BoundedBuilder(const std::string& where, JsonParseOptions options) : tree(where, options), where_(where) {}
 
-    json result;
+    JsonTree<Json> tree;
 
-    bool null() override { return insert(json(nullptr)); }
-    bool boolean(bool v) override { return insert(json(v)); }
-    bool number_integer(number_integer_t v) override { return insert(json(v)); }
-    bool number_unsigned(number_unsigned_t v) override { return insert(json(v)); }
-    bool number_float(number_float_t v, const string_t&) override { return insert(json(v)); }
-    bool string(string_t& v) override { return insert(json(std::move(v))); }
-    bool binary(binary_t& v) override { return insert(json::binary(std::move(v))); }
-    bool key(string_t& k) override {
-        json& parent = *stack_.back();
-        if (options_.reject_duplicate_keys && parent.contains(k)) fail("{}: duplicate key '{}'", where_, k);
-        key_ = std::move(k);
+    bool null() override { return add(Json(nullptr)); }
+    bool boolean(bool v) override { return add(Json(v)); }
+    bool number_integer(typename Base::number_integer_t v) override { return add(Json(v)); }
+    bool number_unsigned(typename Base::number_unsigned_t v) override { return add(Json(v)); }
+    bool number_float(typename Base::number_float_t v, const typename Base::string_t&) override {
+        return add(Json(v));
+    }
+    bool string(typename Base::string_t& v) override { return add(Json(std::move(v))); }
+    bool binary(typename Base::binary_t& v) override { return add(Json::binary(std::move(v))); }
+    bool key(typename Base::string_t& k) override {
+        tree.key(std::move(k));
         return true;
     }
-    bool start_object(std::size_t) override { return open(json::object()); }
-    bool start_array(std::size_t) override { return open(json::array()); }
+    bool start_object(std::size_t) override {
+        tree.open(Json::object());
+        return true;
+    }
+    bool start_array(std::size_t) override {
+        tree.open(Json::array());
+        return true;
+    }
     bool end_object() override { return close(); }
     bool end_array() override { return close(); }
     bool parse_error(std::size_t, const std::string& token, const nlohmann::detail::exception& e) override {
-        fail_json_parse_error(e, token, field(), where_);
+        fail_json_parse_error(e, token, tree.field(), where_);
     }
 
 private:
-    std::string field() const {
-        if (stack_.empty()) return {};
-        return stack_.back()->is_object() ? key_ : keys_.back();
-    }
-
-    json* place(json&& v) {
-        if (stack_.empty()) {
-            result = std::move(v);
-            return &result;
-        }
-        json& parent = *stack_.back();
-        if (parent.is_object()) return &(parent[key_] = std::move(v));
-        parent.push_back(std::move(v));
-        return &parent.back();
-    }
-    bool insert(json&& v) {
-        place(std::move(v));
-        return true;
-    }
-    bool open(json&& container) {
-        check_json_depth(stack_.size() + 1, where_);
-        keys_.push_back(field());
-        stack_.push_back(place(std::move(container)));
+    bool add(Json&& v) {
+        tree.add(std::move(v));
         return true;
     }
     bool close() {
-        stack_.pop_back();
-        keys_.pop_back();
+        tree.close();
         return true;
     }
 
     const std::string& where_;
-    JsonParseOptions options_;
-    std::vector<json*> stack_;
-    std::vector<std::string> keys_;  // per open container: the field it belongs to, for error messages
-    std::string key_;
 };
+
+template <class Json>
+Json parse_bounded(std::string_view text, const std::string& where, JsonParseOptions options) {
+    BoundedBuilder<Json> builder(where, options);
+    try {
+        Json::sax_parse(text, &builder);
+    } catch (const nlohmann::json::exception& e) {
+        fail("{}: invalid JSON: {}", where, e.what());
+    }
+    return std::move(builder.tree.root());
+}
 
 }  // namespace
 
 json parse_json(std::string_view text, const std::string& where, JsonParseOptions options) {
-    BoundedBuilder builder(where, options);
-    try {
-        json::sax_parse(text, &builder);
-    } catch (const json::exception& e) {
-        fail("{}: invalid JSON: {}", where, e.what());
-    }
-    return std::move(builder.result);
+    return parse_bounded<json>(text, where, options);
+}
+
+ordered_json parse_ordered_json(std::string_view text, const std::string& where, JsonParseOptions options) {
+    return parse_bounded<ordered_json>(text, where, options);
 }
 
 json read_json_file(const std::filesystem::path& path) { return parse_json(read_text_file(path), path.string()); }

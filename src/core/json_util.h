@@ -1,6 +1,6 @@
 #pragma once
 // JSON reading with errors that name the file and the field. Every JSON document vlmq reads goes through
-// parse_json (or, for tokenizer.json's streaming reader, the same two limit checks), so untrusted input
+// parse_json / parse_ordered_json (or, for tokenizer.json's streaming reader, the same JsonTree), so untrusted input
 // cannot nest deep enough to exhaust the stack of nlohmann's recursive copy/compare/dump, nor smuggle in
 // numbers that overflow a double.
 #include <nlohmann/json.hpp>
@@ -25,11 +25,13 @@ struct JsonParseOptions {
 // Parses `text` into a tree; fails with "<where>: ..." on invalid JSON, nesting deeper than kMaxJsonDepth,
 // a number outside the range of a double (1e400), or a duplicate key when asked. Linear in the input.
 json parse_json(std::string_view text, const std::string& where, JsonParseOptions options = {});
+// parse_json keeping the keys in file order (for files vlmq compares byte for byte with what it would write).
+ordered_json parse_ordered_json(std::string_view text, const std::string& where, JsonParseOptions options = {});
 // read_text_file (bounded, regular files only) + parse_json.
 json read_json_file(const std::filesystem::path& path);
 
 // What parse_json does on a nesting depth beyond the limit and on a parse error, for streaming readers that
-// build their own tree. `token` is the parser's last token; `field` the enclosing key ("" at the top level),
+// build their own tree (core/json_tree.h). `token` is the parser's last token; `field` the enclosing key ("" at the top level),
 // named when a number overflows.
 void check_json_depth(size_t depth, const std::string& where);
 [[noreturn]] void fail_json_parse_error(const nlohmann::detail::exception& e, std::string_view token,

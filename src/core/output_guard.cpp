@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/input_file.h"
 
 namespace vlmq {
 

@@ -55,7 +55,7 @@ std::string render_vqa_results(const Predictions& predictions) {
 
 OutputKind vqa_results_output_kind() {
     return file_kind("a VQAv2 results file", [](const std::string& text) {
-        const json j = json::parse(text, nullptr, false);
+        const json j = parse_json(text, "results");
         if (!j.is_array()) return false;
         Predictions preds;
         for (const json& e : j) {

@@ -1,8 +1,8 @@
 #include "io/output_kinds.h"
 
-#include <unistd.h>
-
+#include "core/error.h"
 #include "core/fs_util.h"
+#include "core/input_file.h"
 #include "core/json_util.h"
 
 namespace vlmq::io {
@@ -12,23 +12,21 @@ namespace {
 // The "__metadata__.format" of a safetensors header, or "" (not safetensors, unreadable, no such field).
 std::string metadata_format(const std::filesystem::path& file) {
     constexpr uint64_t kMaxHeader = 100ull << 20;
-    const int fd = open_regular_file(file);
-    if (fd < 0) return "";
+    const auto f = InputFile::probe(file);
     unsigned char len[8];
+    if (!f || !f->read_at(0, len, 8)) return "";
     uint64_t n = 0;
-    std::string header;
-    if (::pread(fd, len, 8, 0) == 8) {
-        for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];
-        if (n > 0 && n <= kMaxHeader) {
-            header.resize(n);
-            if (::pread(fd, header.data(), n, 8) != ssize_t(n)) header.clear();
-        }
+    for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];
+    std::string header(n > 0 && n <= kMaxHeader ? size_t(n) : 0, '\0');
+    if (header.empty() || !f->read_at(8, header.data(), header.size())) return "";
+    try {
+        const json j = parse_json(header, file.string());
+        if (!j.is_object() || !j.contains("__metadata__") || !j["__metadata__"].is_object()) return "";
+        const json& m = j["__metadata__"];
+        return m.contains("format") && m["format"].is_string() ? m["format"].get<std::string>() : "";
+    } catch (const Error&) {
+        return "";
     }
-    ::close(fd);
-    const json j = json::parse(header, nullptr, false);
-    if (!j.is_object() || !j.contains("__metadata__") || !j["__metadata__"].is_object()) return "";
-    const json& m = j["__metadata__"];
-    return m.contains("format") && m["format"].is_string() ? m["format"].get<std::string>() : "";
 }
 
 }  // namespace

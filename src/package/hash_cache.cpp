@@ -66,7 +66,7 @@ HashCache::HashCache(fs::path file) : file_(std::move(file)) {
     std::error_code ec;
     if (!fs::is_regular_file(file_, ec) || fs::file_size(file_, ec) > kMaxCacheFileBytes || ec) return;
     try {
-        const json j = json::parse(read_text_file(file_));
+        const json j = read_json_file(file_);
         if (j.value("format", "") != kCacheFormat || j.value("version", 0) != 1) return;
         for (const auto& e : j.at("entries")) {
             Entry en;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/fs_util.h"
+#include "core/input_file.h"
 #include "core/shape.h"
 #include "io/mapped_file.h"
 #include "package/integrity.h"
@@ -36,7 +37,7 @@ OutputKind package_output_kind() {
         const auto text = read_regular_file(dir / kManifestName, 1ull << 30);
         if (!text) return false;
         try {
-            const json m = json::parse(*text, nullptr, false);
+            const json m = parse_json(*text, kManifestName);
             return m.is_object() && m.contains("format") && m["format"] == kFormatName;
         } catch (const std::exception&) {
             return false;

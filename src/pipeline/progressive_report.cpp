@@ -182,7 +182,7 @@ std::string ProgressiveReport::svg() const {
 
 OutputKind report_output_kind() {
     return file_kind("a progressive report", [](const std::string& text) {
-        const ordered_json j = ordered_json::parse(text, nullptr, false);
+        const ordered_json j = parse_ordered_json(text, "report.json");
         if (!j.is_object()) return false;
         for (const char* key : {"baseline", "steps", "final", "final_config"})
             if (!j.contains(key)) return false;

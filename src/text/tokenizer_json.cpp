@@ -1,15 +1,18 @@
 #include "text/tokenizer_json.h"
 
 #include "core/error.h"
+#include "core/json_tree.h"
 
 namespace vlmq::text {
 
 namespace {
 
-// SAX handler: a plain tree builder, except inside model.vocab and model.merges.
+// SAX handler: parse_json's tree (core/json_tree.h), except inside model.vocab and model.merges.
 class Reader : public nlohmann::json_sax<json> {
 public:
-    Reader(TokenizerFile& out, const std::string& where) : out_(out), where_(where) {}
+    Reader(TokenizerFile& out, const std::string& where) : tree(where, {}), out_(out), where_(where) {}
+
+    JsonTree<json> tree;  // the document without model.vocab and model.merges
 
     bool null() override { return value(json(nullptr)); }
     bool boolean(bool v) override { return value(json(v)); }
@@ -33,7 +36,10 @@ public:
     bool binary(binary_t&) override { return bad_entry(); }
 
     bool key(string_t& k) override {
-        key_ = std::move(k);
+        if (mode_ == Mode::Vocab)
+            token_ = std::move(k);
+        else
+            tree.key(std::move(k));
         return true;
     }
     bool start_object(std::size_t) override {
@@ -43,7 +49,8 @@ public:
             return true;
         }
         if (mode_ != Mode::Tree) return bad_entry();
-        return open(json::object());
+        tree.open(json::object());
+        return true;
     }
     bool end_object() override {
         if (mode_ == Mode::Vocab) {
@@ -64,7 +71,8 @@ public:
             return true;
         }
         if (mode_ != Mode::Tree) return bad_entry();
-        return open(json::array());
+        tree.open(json::array());
+        return true;
     }
     bool end_array() override {
         if (mode_ == Mode::MergePair) {
@@ -80,18 +88,19 @@ public:
         return close();
     }
     bool parse_error(std::size_t, const std::string& token, const nlohmann::detail::exception& e) override {
-        fail_json_parse_error(e, token, key_, where_);
+        fail_json_parse_error(e, token, mode_ == Mode::Vocab ? token_ : tree.field(), where_);
     }
 
 private:
     enum class Mode { Tree, Vocab, Merges, MergePair };
 
     bool at_model_field(std::string_view field) const {
-        return stack_.size() == 2 && keys_[1] == "model" && stack_[1]->is_object() && key_ == field;
+        return tree.depth() == 2 && tree.key_of(1) == "model" && tree.container(1).is_object() &&
+               tree.pending_key() == field;
     }
 
     [[noreturn]] bool bad_entry() {
-        if (mode_ == Mode::Vocab) fail("{}: model.vocab[\"{}\"] must be an integer token id", where_, key_);
+        if (mode_ == Mode::Vocab) fail("{}: model.vocab[\"{}\"] must be an integer token id", where_, token_);
         if (mode_ == Mode::Merges || mode_ == Mode::MergePair)
             fail("{}: model.merges[{}] must be \"a b\" or [\"a\", \"b\"]", where_, out_.merges.size());
         fail("{}: unexpected binary value", where_);
@@ -99,8 +108,8 @@ private:
 
     bool integer(int64_t v) {
         if (mode_ == Mode::Vocab) {
-            if (v < 0 || v > kMaxTokenId) fail("{}: model.vocab[\"{}\"] = {} is not a valid token id", where_, key_, v);
-            out_.vocab.emplace_back(std::move(key_), int32_t(v));
+            if (v < 0 || v > kMaxTokenId) fail("{}: model.vocab[\"{}\"] = {} is not a valid token id", where_, token_, v);
+            out_.vocab.emplace_back(std::move(token_), int32_t(v));
             return true;
         }
         return value(json(v));
@@ -114,39 +123,20 @@ private:
         out_.merges.emplace_back(s.substr(0, space), s.substr(space + 1));
     }
 
-    json* insert(json&& v) {
-        if (stack_.empty()) {
-            out_.config = std::move(v);
-            return &out_.config;
-        }
-        json& parent = *stack_.back();
-        if (parent.is_object()) return &(parent[key_] = std::move(v));
-        parent.push_back(std::move(v));
-        return &parent.back();
-    }
     bool value(json&& v) {
         if (mode_ != Mode::Tree) return bad_entry();
-        insert(std::move(v));
-        return true;
-    }
-    bool open(json&& container) {
-        check_json_depth(stack_.size() + 1, where_);
-        keys_.push_back(stack_.empty() || !stack_.back()->is_object() ? std::string() : key_);
-        stack_.push_back(insert(std::move(container)));
+        tree.add(std::move(v));
         return true;
     }
     bool close() {
-        stack_.pop_back();
-        keys_.pop_back();
+        tree.close();
         return true;
     }
 
     TokenizerFile& out_;
     const std::string& where_;
     Mode mode_ = Mode::Tree;
-    std::vector<json*> stack_;
-    std::vector<std::string> keys_;  // the key each open container was stored under
-    std::string key_;
+    std::string token_;  // the current key inside model.vocab
     std::vector<std::string> pair_;
 };
 
@@ -156,6 +146,7 @@ TokenizerFile parse_tokenizer_json(std::string_view text, const std::string& whe
     TokenizerFile out;
     Reader reader(out, where);
     json::sax_parse(text, &reader);
+    out.config = std::move(reader.tree.root());
     if (!out.config.is_object()) fail("{}: expected a JSON object at the top level", where);
     return out;
 }

@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/fs_util.h"
+#include "core/input_file.h"
 #include "core/staging.h"
 #include "core/json_util.h"
 #include "export/coreml/mil_builder.h"
@@ -59,7 +60,7 @@ OutputKind mlpackage_output_kind() {
         const auto model = read_regular_file(dir / "Data" / kAuthor / kModelItem, 1ull << 30);
         if (!manifest || !model) return false;
         try {
-            const json m = json::parse(*manifest, nullptr, false);
+            const json m = parse_json(*manifest, "Manifest.json");
             return m.is_object() && m.contains("rootModelIdentifier") && m["rootModelIdentifier"] == model_uuid(*model);
         } catch (const std::exception&) {
             return false;

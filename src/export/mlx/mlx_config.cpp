@@ -71,7 +71,7 @@ MlxConfig make_mlx_config(const json& src, const ExportPlan& plan, Target target
         if (it.key() == "torch_dtype" || it.key() == "_name_or_path" || it.key() == "quantization" ||
             it.key() == "quantization_config")
             continue;
-        keys[it.key()] = ordered_json::parse(it.value().dump());
+        keys[it.key()] = parse_ordered_json(it.value().dump(), "config.json");
     }
     // mlx-vlm builds lm_head only when tie_word_embeddings is false; follow the weights, not the flag.
     keys["tie_word_embeddings"] = find_exported(plan, weight(kLmHead)) == nullptr;
